@@ -1,0 +1,156 @@
+"""`hoist project …` and `hoist env …`"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from core.cli.output import emit_rows, json_option
+from core.cli.runtime import CliState, with_database
+from core.inventory import rows, service
+from core.inventory.names import split_list
+from core.inventory.specs import EnvSpec, ProjectSpec
+
+
+@click.group("project")
+def project_group() -> None:
+    """Projects: a git repository and where its releases are announced."""
+
+
+@project_group.command("add")
+@click.argument("slug")
+@click.option("--repo", required=True, help="Git repository URL.")
+@click.option("--branch", default="main", show_default=True, help="Default branch.")
+@click.option("--keep", type=int, default=5, show_default=True, help="Releases to keep.")
+@click.option("--channel", help="Slack channel for its releases.")
+@click.option("--git-key", help="Inventory key for a private repository over SSH.")
+@with_database
+async def project_add(
+    state: CliState,
+    slug: str,
+    repo: str,
+    branch: str,
+    keep: int,
+    channel: str | None,
+    git_key: str | None,
+) -> None:
+    """Add a project."""
+    await service.add_project(state.actor, ProjectSpec(slug, repo, branch, keep, channel, git_key))
+    click.echo(f"added project {slug}")
+
+
+@project_group.command("set")
+@click.argument("slug")
+@click.option("--repo", "repo_url")
+@click.option("--branch", "default_branch")
+@click.option("--keep", "keep_releases", type=int)
+@click.option("--channel")
+@click.option("--git-key")
+@with_database
+async def project_set(state: CliState, slug: str, **changes: Any) -> None:
+    """Change a project."""
+    _report(f"project {slug}", await service.update_project(state.actor, slug, **changes))
+
+
+@project_group.command("list")
+@json_option
+@with_database
+async def project_list(state: CliState, as_json: bool) -> None:
+    """List projects."""
+    columns = ["name", "repo_url", "default_branch", "keep_releases", "channel", "status"]
+    emit_rows(await rows.project_rows(), columns, as_json=as_json)
+
+
+@project_group.command("remove")
+@click.argument("slug")
+@with_database
+async def project_remove(state: CliState, slug: str) -> None:
+    """Remove a project without environments (one with history is disabled instead)."""
+    click.echo(f"project {slug}: {await service.remove_project(state.actor, slug)}")
+
+
+@click.group("env")
+def env_group() -> None:
+    """Environments of a project: servers, paths, who may deploy and approve."""
+
+
+def _env_options(fn: Any) -> Any:
+    options = [
+        click.option("--codes-root", help="Where releases are unpacked (default /data/codes)."),
+        click.option("--servers", help="Comma-separated server names."),
+        click.option("--approvals", "approvals_required", type=int, help="Approvals needed."),
+        click.option("--reviewers", help="Comma-separated Slack users or user groups."),
+        click.option("--deployers", help="Who may deploy (default: anyone)."),
+        click.option("--batch", "batch_size", type=int, help="Servers per batch (0: all)."),
+        click.option(
+            "--templates-only/--any-hooks",
+            default=None,
+            help="Allow only saved hook templates (default when approvals are required).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@env_group.command("add")
+@click.argument("project")
+@click.argument("name")
+@click.option("--path", "deploy_path", required=True, help="Deploy path, e.g. /data/prod/.")
+@_env_options
+@with_database
+async def env_add(state: CliState, project: str, name: str, **options: Any) -> None:
+    """Add an environment."""
+    values = _env_values(options)
+    spec = EnvSpec(project=project, name=name, **values)
+    await service.add_env(state.actor, spec)
+    click.echo(f"added environment {spec.label}")
+
+
+@env_group.command("set")
+@click.argument("project")
+@click.argument("name")
+@click.option("--path", "deploy_path")
+@_env_options
+@with_database
+async def env_set(state: CliState, project: str, name: str, **options: Any) -> None:
+    """Change an environment."""
+    changed = await service.update_env(state.actor, project, name, **_env_values(options))
+    _report(f"environment {project}/{name}", changed)
+
+
+def _env_values(options: dict[str, Any]) -> dict[str, Any]:
+    values = {k: v for k, v in options.items() if v is not None}
+    for key in ("servers", "reviewers", "deployers"):
+        if key in values:
+            values[key] = tuple(split_list(values[key]))
+    return values
+
+
+@env_group.command("list")
+@click.argument("project", required=False)
+@json_option
+@with_database
+async def env_list(state: CliState, project: str | None, as_json: bool) -> None:
+    """List environments."""
+    columns = ["project", "name", "deploy_path", "servers", "approvals_required", "reviewers"]
+    emit_rows(await rows.env_rows(project), columns, as_json=as_json)
+
+
+@env_group.command("remove")
+@click.argument("project")
+@click.argument("name")
+@with_database
+async def env_remove(state: CliState, project: str, name: str) -> None:
+    """Remove an environment (one with history is disabled instead)."""
+    outcome = await service.remove_env(state.actor, project, name)
+    click.echo(f"environment {project}/{name}: {outcome}")
+
+
+def _report(what: str, changed: dict[str, Any]) -> None:
+    if not changed:
+        click.echo(f"{what}: no changes")
+        return
+    for field, (old, new) in changed.items():
+        click.echo(f"{what}: {field} {old!r} → {new!r}")

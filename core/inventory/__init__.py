@@ -1,0 +1,1 @@
+"""The inventory: keys, servers, projects, environments and hook templates."""

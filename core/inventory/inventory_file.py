@@ -1,0 +1,277 @@
+"""Reading an inventory file (TOML) into specs, with errors that name the file and line.
+
+[keys.deploy]
+user = "deploy"
+file = "keys/deploy"          # or: env = "HOIST_DEPLOY_KEY"
+
+[servers.web1]
+address = "10.0.0.11"
+key = "deploy"
+host_key = "10.0.0.11 ssh-ed25519 AAAA…"
+
+[projects.shop]
+repo = "git@github.com:acme/shop.git"
+
+[projects.shop.environments.prod]
+path = "/data/prod/"
+servers = ["web1"]
+approvals = 2
+reviewers = ["U012ABCDEF", "U034GHIJKL"]
+
+[templates."restart app"]
+stage = "post_deploy"
+file = "hooks/restart.sh"     # or: script = "…"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import UsageError
+from core.inventory.specs import EnvSpec, KeySpec, ProjectSpec, ServerSpec, TemplateSpec
+from core.keys import parse_private_key
+from core.status import HookStage
+
+TOP_LEVEL = {"keys", "servers", "projects", "templates"}
+KEY_FIELDS = {"user", "file", "env", "passphrase_env"}
+SERVER_FIELDS = {"address", "port", "key", "host_key", "labels", "owner", "team", "jump"}
+PROJECT_FIELDS = {"repo", "branch", "keep", "channel", "git_key", "environments"}
+ENV_FIELDS = {
+    "path",
+    "codes_root",
+    "servers",
+    "deployers",
+    "reviewers",
+    "approvals",
+    "batch",
+    "templates_only",
+}
+TEMPLATE_FIELDS = {"stage", "script", "file"}
+
+
+@dataclass(frozen=True)
+class Inventory:
+    keys: list[KeySpec]
+    servers: list[ServerSpec]
+    projects: list[ProjectSpec]
+    envs: list[EnvSpec]
+    templates: list[TemplateSpec]
+
+    def servers_in_order(self) -> list[ServerSpec]:
+        """Servers with jump hosts after the hosts they jump through."""
+        done: set[str] = set()
+        ordered: list[ServerSpec] = []
+        pending = list(self.servers)
+        while pending:
+            ready = [
+                s
+                for s in pending
+                if not s.jump or s.jump in done or s.jump not in {p.name for p in pending}
+            ]
+            if not ready:
+                raise UsageError("jump hosts form a loop: " + ", ".join(s.name for s in pending))
+            for spec in ready:
+                ordered.append(spec)
+                done.add(spec.name)
+                pending.remove(spec)
+        return ordered
+
+
+class _Reader:
+    """Turns the parsed document into specs; knows the file's text to point at lines."""
+
+    def __init__(self, path: Path, text: str, environ: Mapping[str, str]) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.environ = environ
+
+    def fail(self, table: list[str], message: str, key: str | None = None) -> UsageError:
+        line = self.line_of(table, key)
+        where = f"{self.path.name} line {line}" if line else self.path.name
+        return UsageError(f"{where}: {message}")
+
+    def line_of(self, table: list[str], key: str | None) -> int | None:
+        header = ".".join(table)
+        start = None
+        for number, raw in enumerate(self.lines, 1):
+            text = raw.strip()
+            if text.startswith("[") and _norm(text.strip("[]")) == header:
+                start = number
+            elif start and key and re.match(rf'"?{re.escape(key)}"?\s*=', text):
+                return number
+            elif start and key and text.startswith("["):
+                break
+        return start
+
+    def table(self, where: list[str], value: Any, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where[:-1], f"`{where[-1]}` must be a table")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise self.fail(
+                where,
+                f"unknown setting `{unknown[0]}` in [{'.'.join(where)}] "
+                f"(known: {', '.join(sorted(allowed))})",
+                unknown[0],
+            )
+        return value
+
+    def get(
+        self,
+        where: list[str],
+        data: dict[str, Any],
+        key: str,
+        kind: type,
+        default: Any = None,
+        *,
+        required: bool = False,
+    ) -> Any:
+        if key not in data:
+            if required:
+                raise self.fail(where, f"[{'.'.join(where)}] needs `{key}`")
+            return default
+        value = data[key]
+        if kind is list and (
+            not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+        ):
+            raise self.fail(where, f"`{key}` must be a list of strings", key)
+        if kind is not list and (
+            not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        ):
+            raise self.fail(where, f"`{key}` must be a {kind.__name__}", key)
+        return value
+
+
+def _norm(header: str) -> str:
+    return ".".join(part.strip().strip('"').strip("'") for part in header.split("."))
+
+
+def read_inventory(path: Path, environ: Mapping[str, str] | None = None) -> Inventory:
+    """Parse and check an inventory file; key files are read relative to it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path.name}: {_toml_message(exc)}") from exc
+    reader = _Reader(path, text, os.environ if environ is None else environ)
+    reader.table([], doc, TOP_LEVEL)
+    return Inventory(
+        keys=[_key(reader, n, v) for n, v in doc.get("keys", {}).items()],
+        servers=[_server(reader, n, v) for n, v in doc.get("servers", {}).items()],
+        projects=[_project(reader, n, v) for n, v in doc.get("projects", {}).items()],
+        envs=[
+            _env(reader, slug, name, v)
+            for slug, project in doc.get("projects", {}).items()
+            for name, v in project.get("environments", {}).items()
+        ],
+        templates=[_template(reader, n, v) for n, v in doc.get("templates", {}).items()],
+    )
+
+
+def _toml_message(exc: tomllib.TOMLDecodeError) -> str:
+    message = str(exc)
+    found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if not found:
+        return message
+    return f"line {found.group(1)}: {message[: found.start()].strip()} (column {found.group(2)})"
+
+
+def _key(r: _Reader, name: str, value: Any) -> KeySpec:
+    where = ["keys", name]
+    data = r.table(where, value, KEY_FIELDS)
+    user = r.get(where, data, "user", str, required=True)
+    passphrase = None
+    if var := r.get(where, data, "passphrase_env", str):
+        passphrase = r.environ.get(var)
+    if "file" in data:
+        file = r.path.parent / Path(r.get(where, data, "file", str)).expanduser()
+        try:
+            text = file.read_text()
+        except OSError as exc:
+            raise r.fail(where, f"cannot read key file {file}: {exc.strerror}", "file") from exc
+        source = str(file)
+    elif "env" in data:
+        var = r.get(where, data, "env", str)
+        if var not in r.environ:
+            raise r.fail(where, f"environment variable {var} is not set", "env")
+        text, source = r.environ[var], f"from ${var}"
+    else:
+        raise r.fail(where, f"[keys.{name}] needs `file` or `env`")
+    try:
+        material = parse_private_key(text, source=source, passphrase=passphrase)
+    except UsageError as exc:
+        raise r.fail(where, str(exc)) from exc
+    return KeySpec(name=name, user=user, material=material)
+
+
+def _server(r: _Reader, name: str, value: Any) -> ServerSpec:
+    where = ["servers", name]
+    d = r.table(where, value, SERVER_FIELDS)
+    return ServerSpec(
+        name=name,
+        address=r.get(where, d, "address", str, name),
+        key=r.get(where, d, "key", str, required=True),
+        port=r.get(where, d, "port", int, 22),
+        host_key=r.get(where, d, "host_key", str),
+        labels=tuple(r.get(where, d, "labels", list, [])),
+        owner=r.get(where, d, "owner", str),
+        team=r.get(where, d, "team", str),
+        jump=r.get(where, d, "jump", str),
+    )
+
+
+def _project(r: _Reader, slug: str, value: Any) -> ProjectSpec:
+    where = ["projects", slug]
+    d = r.table(where, value, PROJECT_FIELDS)
+    return ProjectSpec(
+        slug=slug,
+        repo_url=r.get(where, d, "repo", str, required=True),
+        default_branch=r.get(where, d, "branch", str, "main"),
+        keep_releases=r.get(where, d, "keep", int, 5),
+        channel=r.get(where, d, "channel", str),
+        git_key=r.get(where, d, "git_key", str),
+    )
+
+
+def _env(r: _Reader, slug: str, name: str, value: Any) -> EnvSpec:
+    where = ["projects", slug, "environments", name]
+    d = r.table(where, value, ENV_FIELDS)
+    return EnvSpec(
+        project=slug,
+        name=name,
+        deploy_path=r.get(where, d, "path", str, required=True),
+        codes_root=r.get(where, d, "codes_root", str, "/data/codes"),
+        servers=tuple(r.get(where, d, "servers", list, [])),
+        deployers=tuple(r.get(where, d, "deployers", list, [])),
+        reviewers=tuple(r.get(where, d, "reviewers", list, [])),
+        approvals_required=r.get(where, d, "approvals", int, 0),
+        batch_size=r.get(where, d, "batch", int, 0),
+        templates_only=r.get(where, d, "templates_only", bool),
+    )
+
+
+def _template(r: _Reader, title: str, value: Any) -> TemplateSpec:
+    where = ["templates", title]
+    d = r.table(where, value, TEMPLATE_FIELDS)
+    stage = r.get(where, d, "stage", str, required=True)
+    if stage not in HookStage.__members__.values():
+        known = ", ".join(s.value for s in HookStage)
+        raise r.fail(where, f"unknown stage `{stage}` (one of {known})", "stage")
+    if "file" in d:
+        file = r.path.parent / r.get(where, d, "file", str)
+        try:
+            script = file.read_text()
+        except OSError as exc:
+            raise r.fail(where, f"cannot read {file}: {exc.strerror}", "file") from exc
+    else:
+        script = r.get(where, d, "script", str, required=True)
+    return TemplateSpec(title=title, stage=HookStage(stage), script=script)

@@ -1,0 +1,99 @@
+"""What a person asks the inventory to hold, as plain values (from the CLI or an apply file).
+
+A spec names other objects by name (a server's key, an environment's servers); `state()`
+functions turn stored rows back into the same shape, so a change is a plain dict diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.keys import KeyMaterial
+from core.status import HookStage
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    name: str
+    user: str
+    material: KeyMaterial = field(compare=False)
+
+    def desired(self) -> dict[str, Any]:
+        return {"user": self.user, "fingerprint": self.material.fingerprint}
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    name: str
+    address: str
+    key: str
+    port: int = 22
+    host_key: str | None = None
+    labels: tuple[str, ...] = ()
+    owner: str | None = None
+    team: str | None = None
+    jump: str | None = None
+
+    def desired(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["labels"] = list(self.labels)
+        del values["name"]
+        return values
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    slug: str
+    repo_url: str
+    default_branch: str = "main"
+    keep_releases: int = 5
+    channel: str | None = None
+    git_key: str | None = None
+
+    def desired(self) -> dict[str, Any]:
+        values = asdict(self)
+        del values["slug"]
+        return values
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    project: str
+    name: str
+    deploy_path: str
+    codes_root: str = "/data/codes"
+    servers: tuple[str, ...] = ()
+    deployers: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    approvals_required: int = 0
+    batch_size: int = 0
+    templates_only: bool | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.project}/{self.name}"
+
+    def desired(self) -> dict[str, Any]:
+        values = asdict(self)
+        for key in ("servers", "deployers", "reviewers"):
+            values[key] = list(values[key])
+        if self.templates_only is None:
+            values["templates_only"] = self.approvals_required > 0
+        del values["project"], values["name"]
+        return values
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    title: str
+    stage: HookStage
+    script: str
+
+    def desired(self) -> dict[str, Any]:
+        return {"stage": str(self.stage), "script": self.script}
+
+
+def diff(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Fields whose stored value differs from the desired one, as (old, new)."""
+    return {k: (current.get(k), v) for k, v in desired.items() if current.get(k) != v}

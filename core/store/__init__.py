@@ -1,0 +1,1 @@
+"""Storage: Tortoise models, database set-up and migrations."""

@@ -1,0 +1,1 @@
+"""Reaching servers over SSH (asyncssh lives only in this package)."""

@@ -1,0 +1,1 @@
+"""Aerich migrations of Hoist's schema, one folder per app (`hoist/`)."""
