@@ -29,7 +29,13 @@ from tortoise.utils import get_schema_sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.store.db import APP, MIGRATIONS_DIR, drop_all_tables, tortoise_config  # noqa: E402
+from core.store.db import (  # noqa: E402
+    APP,
+    MIGRATIONS_DIR,
+    current_connection,
+    drop_all_tables,
+    tortoise_config,
+)  # noqa: E402
 
 DIALECT_URLS = {
     "sqlite": None,
@@ -70,7 +76,7 @@ async def generate(url: str, name: str) -> dict[str, str]:
         command = Command(tortoise_config=config, app=APP, location=tmp)
         await command.init()
         await command.upgrade()
-        conn = Tortoise.get_connection("default")
+        conn = current_connection()
         if not Migrate.get_all_version_files():
             version = await Migrate.generate_version(name=name)
             up, down = get_schema_sql(conn, safe=False), ""

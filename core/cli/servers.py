@@ -52,6 +52,7 @@ async def server_add(
     name = name or (address if port == 22 else f"{address}:{port}")
     spec = ServerSpec(name, address, key, port, host_key, labels, owner, team, jump)
     if scan:
+        await service.check_new_server(spec)
         spec = ServerSpec(
             name, address, key, port, await _scan(address, port, yes), labels, owner, team, jump
         )

@@ -144,8 +144,11 @@ class _Reader:
         if kind is not list and (
             not isinstance(value, kind) or (kind is int and isinstance(value, bool))
         ):
-            raise self.fail(where, f"`{key}` must be a {kind.__name__}", key)
+            raise self.fail(where, f"`{key}` must be {_KIND_NAMES[kind]}", key)
         return value
+
+
+_KIND_NAMES = {int: "a whole number", str: "a string", bool: "true or false"}
 
 
 def _norm(header: str) -> str:

@@ -54,6 +54,14 @@ async def add_server(actor: Actor, spec: ServerSpec) -> Server:
     return server
 
 
+async def check_new_server(spec: ServerSpec) -> None:
+    """Refuse early (before a host-key scan) what `add_server` would refuse."""
+    if await Server.exists(name=spec.name):
+        raise ConflictError(f"server `{spec.name}` already exists")
+    state.validate_server(spec)
+    await lookup.get_key(spec.key)
+
+
 async def remove_server(actor: Actor, name: str) -> str:
     """Erase a server, or disable it when past tasks ran on it. Returns what was done."""
     async with in_transaction():

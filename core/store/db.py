@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from aerich import Command
-from tortoise import Tortoise
+from tortoise import BaseDBAsyncClient, Tortoise
+from tortoise.connection import get_connections
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 import migrations
@@ -24,11 +25,21 @@ MIGRATIONS_DIR = Path(migrations.__file__).parent
 MODEL_MODULES = ["core.store.models", "aerich.models"]
 
 
+def connection_name(url: str) -> str:
+    """The connection's name: one per database kind.
+
+    Tortoise caches compiled SQL per connection name; naming it after the kind keeps a process
+    that opens SQLite and then PostgreSQL (the test suite does) from reusing the wrong SQL.
+    """
+    return "hoist_" + url.split(":", 1)[0].replace("+", "_")
+
+
 def tortoise_config(url: str) -> dict[str, Any]:
     """The Tortoise configuration for Hoist's one app on `url`."""
+    name = connection_name(url)
     return {
-        "connections": {"default": url},
-        "apps": {APP: {"models": MODEL_MODULES, "default_connection": "default"}},
+        "connections": {name: url},
+        "apps": {APP: {"models": MODEL_MODULES, "default_connection": name}},
         "use_tz": True,
         "timezone": "UTC",
     }
@@ -68,6 +79,11 @@ async def upgrade_schema(config: dict[str, Any]) -> list[str]:
     return applied
 
 
+def current_connection() -> BaseDBAsyncClient:
+    """The open connection of Hoist's app."""
+    return get_connections().all()[0]
+
+
 async def close_database() -> None:
     """Close every connection Tortoise holds."""
     await Tortoise.close_connections()
@@ -75,7 +91,7 @@ async def close_database() -> None:
 
 async def drop_all_tables() -> None:
     """Empty the connected database of every table (scratch databases for tests and tooling)."""
-    conn = Tortoise.get_connection("default")
+    conn = current_connection()
     dialect = conn.schema_generator.DIALECT
     if dialect == "postgres":
         await conn.execute_script("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
