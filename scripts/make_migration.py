@@ -86,8 +86,8 @@ async def generate(url: str, name: str) -> dict[str, str]:
             if not version:
                 return {}
             module = import_py_file(Path(tmp, APP, version))
-            up, down, state = await module.upgrade(conn), await module.downgrade(conn), None
-            state = module.MODELS_STATE
+            up, down = await module.upgrade(conn), await module.downgrade(conn)
+            state = str(module.MODELS_STATE)
         await drop_all_tables()
         await Tortoise.close_connections()
     return {"version": version, "upgrade": up.strip(), "downgrade": down.strip(), "state": state}
