@@ -76,6 +76,7 @@ async def generate(url: str, name: str) -> dict[str, str]:
         command = Command(tortoise_config=config, app=APP, location=tmp)
         await command.init()
         await command.upgrade()
+        await command.init()  # again, so aerich reads the state the upgrade just stored
         conn = current_connection()
         if not Migrate.get_all_version_files():
             version = await Migrate.generate_version(name=name)
@@ -87,7 +88,7 @@ async def generate(url: str, name: str) -> dict[str, str]:
                 return {}
             module = import_py_file(Path(tmp, APP, version))
             up, down = await module.upgrade(conn), await module.downgrade(conn)
-            state = str(module.MODELS_STATE)
+            state = get_formatted_compressed_data(get_models_describe(APP))
         await drop_all_tables()
         await Tortoise.close_connections()
     return {"version": version, "upgrade": up.strip(), "downgrade": down.strip(), "state": state}
@@ -109,6 +110,7 @@ def main() -> int:
         out = subprocess.run(
             [sys.executable, __file__, "--worker", url, name],
             check=True,
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
         ).stdout

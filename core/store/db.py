@@ -108,5 +108,5 @@ async def drop_all_tables() -> None:
     _, rows = await conn.execute_query(
         "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
     )
-    for row in rows:
-        await conn.execute_script(f'DROP TABLE IF EXISTS "{row["name"]}"')
+    drops = "".join(f'DROP TABLE IF EXISTS "{row["name"]}";' for row in rows)
+    await conn.execute_script(f"PRAGMA foreign_keys=OFF;{drops}PRAGMA foreign_keys=ON;")

@@ -153,6 +153,9 @@ class DeployTask(Model):
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
     rollback_to = fields.CharField(max_length=255, null=True)
+    package_sha256 = fields.CharField(max_length=64, default="")
+    package_size = fields.BigIntField(default=0)
+    package_files = fields.IntField(default=0)
     slack_channel = fields.CharField(max_length=64, null=True)
     slack_ts = fields.CharField(max_length=64, null=True)
     lease_owner = fields.CharField(max_length=128, null=True)
@@ -201,6 +204,8 @@ class StageRun(Model):
     exit_status = fields.IntField(null=True)
     output = fields.TextField(default="")
     error = fields.TextField(default="")
+    previous_release = fields.CharField(max_length=1024, null=True)
+    bytes_sent = fields.BigIntField(default=0)
 
     task_id: int
     server_id: int | None

@@ -1,0 +1,1 @@
+"""Getting a project's code: git mirrors, checkouts and the release archive."""
