@@ -67,7 +67,7 @@ TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
         {TaskStatus.RUNNING, TaskStatus.CANCELLED, TaskStatus.INTERRUPTED}
     ),
     TaskStatus.FAILED: frozenset({TaskStatus.QUEUED}),
-    TaskStatus.INTERRUPTED: frozenset({TaskStatus.QUEUED}),
+    TaskStatus.INTERRUPTED: frozenset({TaskStatus.QUEUED, TaskStatus.CANCELLED}),
     TaskStatus.SUCCEEDED: frozenset(),
     TaskStatus.CANCELLED: frozenset(),
     TaskStatus.REJECTED: frozenset(),

@@ -26,9 +26,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """An empty SQLite database, for tests about logic rather than storage."""
-    return f"sqlite://{tmp_path / 'hoist.sqlite3'}"
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Settings]:
+    """An empty SQLite database opened in this loop, for tests about logic, not storage."""
+    home = tmp_path / "home"
+    settings = Settings(home, f"sqlite://{home / 'hoist.sqlite3'}", generate_secret())
+    await open_database(settings)
+    yield settings
+    await close_database()
 
 
 @pytest.fixture

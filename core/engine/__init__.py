@@ -1,0 +1,1 @@
+"""The deploy engine: runs a task's pipeline over SSH and publishes what happens."""

@@ -1,0 +1,190 @@
+"""One run of a task: the local chain, then the servers in batches, then the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from core.engine.connections import TaskConnections
+from core.engine.context import TaskContext
+from core.engine.local_stages import LocalStages
+from core.engine.plan import LOCAL, NOTHING_TO_RUN, batches
+from core.engine.recorder import Recorder
+from core.engine.server_stages import ServerStages
+from core.engine.settings import EngineSettings
+from core.engine.steps import run_node
+from core.secrets import SecretBox
+from core.source.git import GitSource
+from core.status import DeployMode, NodeStatus, TaskKind, TaskStatus
+from core.store.models import DeployTask
+
+_log = logging.getLogger(__name__)
+
+
+class TaskRun:
+    """Runs the pending nodes of a task that this process has claimed (status running)."""
+
+    def __init__(
+        self,
+        ctx: TaskContext,
+        settings: EngineSettings,
+        recorder: Recorder,
+        git: GitSource,
+        box: SecretBox,
+        *,
+        promote: bool = False,
+    ) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.recorder = recorder
+        self.git = git
+        self.box = box
+        self.promote = promote
+        self.connections = TaskConnections(box, settings.connect)
+        self.semaphore = asyncio.Semaphore(settings.max_parallel)
+
+    async def execute(self) -> TaskStatus:
+        """Run to the next resting state and store it."""
+        try:
+            status = await self._run()
+        except asyncio.CancelledError:
+            await asyncio.shield(self._cancelled())
+            raise
+        except Exception:
+            _log.exception("task #%s stopped on an unexpected error", self.ctx.task.id)
+            await asyncio.shield(self._finish(failed=True))
+            raise
+        finally:
+            await asyncio.shield(self.connections.close())
+        return status
+
+    async def _run(self) -> TaskStatus:
+        servers = self._servers_now()
+        self.connections.warm(
+            self.ctx.servers[name] for name in servers[: self.settings.max_parallel]
+        )
+        if not await self._local_chain():
+            return await self._finish(failed=True)
+        package, sha256 = await self._package()
+        for group in batches(servers, self.ctx.env.batch_size):
+            results = await asyncio.gather(
+                *(self._server_chain(name, package, sha256) for name in group)
+            )
+            if not all(results):
+                return await self._finish(failed=True)
+        return await self._finish(failed=False)
+
+    def _servers_now(self) -> list[str]:
+        """Servers with pending nodes that may run now (canary servers first, until promoted)."""
+        names = [n for n in self.ctx.server_names() if self.ctx.pending(n)]
+        if self.ctx.task.mode == DeployMode.CANARY and not (self.promote or self.ctx.promoted()):
+            canary = set(self.ctx.task.canary_servers)
+            names = [n for n in names if n in canary]
+        return names
+
+    async def _package(self) -> tuple[Path, str]:
+        """The archive servers get: this task's, or for a rollback the release's own."""
+        task = self.ctx.task
+        if task.kind == TaskKind.ROLLBACK:
+            task = await release_task(task.environment_id, task.version)
+        return self.settings.package_path(task.id), task.package_sha256
+
+    async def _local_chain(self) -> bool:
+        stages = LocalStages(self.ctx, self.settings, self.git, self.box)
+        for node in self.ctx.chain(LOCAL):
+            if node.status != NodeStatus.PENDING:
+                continue
+            work = stages.work(node.stage)
+            if work is None:
+                await self.recorder.skip_node(node, NOTHING_TO_RUN)
+                continue
+            if not await run_node(self.recorder, node, work, timeout=self.settings.stage_timeout):
+                return False
+        return True
+
+    async def _server_chain(self, name: str, package: Path, sha256: str) -> bool:
+        server = self.ctx.servers[name]
+        stages = ServerStages(self.ctx, server, self.connections, self.settings, package, sha256)
+        async with self.semaphore:
+            for node in self.ctx.chain(name):
+                if node.status != NodeStatus.PENDING:
+                    continue
+                work = stages.work(node.stage)
+                if work is None:
+                    await self.recorder.skip_node(node, NOTHING_TO_RUN)
+                    continue
+                ok = await run_node(self.recorder, node, work, timeout=self.settings.stage_timeout)
+                if not ok:
+                    return False
+        return True
+
+    async def _finish(self, *, failed: bool) -> TaskStatus:
+        """Store the resting state: failed, waiting as a canary, or succeeded (then clean up)."""
+        if failed:
+            await self._skip_pending("an earlier stage failed")
+            await self._move(TaskStatus.FAILED)
+            return TaskStatus.FAILED
+        if any(self.ctx.pending(n) for n in self.ctx.server_names()):
+            await self._move(TaskStatus.CANARY)
+            return TaskStatus.CANARY
+        await self._cleanup()
+        await self._move(TaskStatus.SUCCEEDED)
+        return TaskStatus.SUCCEEDED
+
+    async def _cancelled(self) -> None:
+        await self._skip_pending("cancelled")
+        await self.ctx.task.refresh_from_db()
+        if self.ctx.task.status == TaskStatus.RUNNING:
+            await self._move(TaskStatus.CANCELLED)
+
+    async def _move(self, status: TaskStatus) -> None:
+        fields: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+        if status != TaskStatus.CANARY:
+            fields["finished_at"] = self.recorder.clock()
+        await self.recorder.move_task(self.ctx.task, status, **fields)
+
+    async def _skip_pending(self, reason: str) -> None:
+        for node in self.ctx.nodes.values():
+            if node.status == NodeStatus.PENDING:
+                await self.recorder.skip_node(node, reason)
+
+    async def _cleanup(self) -> None:
+        if self.ctx.task.kind != TaskKind.DEPLOY:
+            return
+        keep = self.ctx.project.keep_releases
+        for connection_server in list(self.ctx.servers.values()):
+            stages = ServerStages(
+                self.ctx, connection_server, self.connections, self.settings, Path(), ""
+            )
+            try:
+                removed = await stages.cleanup(keep)
+            except Exception as error:  # cleanup never fails a good release
+                _log.warning("cleanup on %s failed: %s", connection_server.name, error)
+                continue
+            if removed:
+                _log.info("removed %s from %s", ", ".join(removed), connection_server.name)
+        await _prune_packages(self.settings, self.ctx.task, keep)
+
+
+async def release_task(env_id: int, version: str) -> DeployTask:
+    """The deploy task that made release `version` of an environment."""
+    return await DeployTask.get(environment_id=env_id, version=version, kind=TaskKind.DEPLOY)
+
+
+async def _prune_packages(settings: EngineSettings, task: DeployTask, keep: int) -> None:
+    """Keep the packages of the environment's last `keep` good releases (for rollbacks)."""
+    good = (
+        await DeployTask.filter(
+            environment_id=task.environment_id, kind=TaskKind.DEPLOY, status=TaskStatus.SUCCEEDED
+        )
+        .order_by("-id")
+        .limit(keep)
+    )
+    keep_ids = {t.id for t in good} | {task.id}
+    for path in settings.packages.glob("task-*.tar.gz"):
+        task_id = int(path.name.split("-")[1].split(".")[0])
+        others = await DeployTask.filter(id=task_id, environment_id=task.environment_id).exists()
+        if others and task_id not in keep_ids:
+            path.unlink(missing_ok=True)

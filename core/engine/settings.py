@@ -1,0 +1,38 @@
+"""How the engine runs: folders, limits and timeouts, passed in explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.transport.ssh import ConnectOptions
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    home: Path
+    max_parallel: int = 50
+    connect: ConnectOptions = field(default_factory=ConnectOptions)
+    hook_timeout: float = 900.0
+    stage_timeout: float = 1800.0
+    lease_seconds: float = 60.0
+    hidden_files: tuple[Path, ...] = ()
+    """Files local hooks must not read (the secret file, the SQLite database)."""
+
+    @property
+    def mirrors(self) -> Path:
+        return self.home / "mirrors"
+
+    @property
+    def workspaces(self) -> Path:
+        return self.home / "work"
+
+    @property
+    def packages(self) -> Path:
+        return self.home / "packages"
+
+    def package_path(self, task_id: int) -> Path:
+        return self.packages / f"task-{task_id}.tar.gz"
+
+    def workspace(self, task_id: int) -> Path:
+        return self.workspaces / f"task-{task_id}"
