@@ -1,19 +1,17 @@
-"""Real SSH servers for tests: an in-process asyncssh server and a launched OpenSSH `sshd`.
+"""Real SSH servers for tests: the product's local SSH host and a launched OpenSSH `sshd`.
 
 Both listen on 127.0.0.1 on a free port, accept one client key and run commands through a real
-`bash`, so the transport is tested against the same protocol it meets in production.
+`bash`, so the transport is tested against the same protocol it meets in production. The
+in-process server is `core.sandbox.ssh_host.LocalSSHHost`, the one `hoist demo` runs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import os
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -21,249 +19,17 @@ from pathlib import Path
 
 import asyncssh
 
+from core.sandbox.processes import kill_tree
+from core.sandbox.ssh_host import LocalSSHHost, free_port
 from core.transport.ssh import Target
+
+__all__ = ["LocalSSHHost", "LocalSSHServer", "OpenSSHServer", "free_port", "kill_tree"]
+
+LocalSSHServer = LocalSSHHost  # the name this module gave it before it moved into the product
 
 SSHD = "/usr/sbin/sshd"
 READY_TIMEOUT = 10.0
-STOP_TIMEOUT = 5.0
 _PIPE = asyncio.subprocess.PIPE
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def kill_tree(root: int) -> None:
-    """SIGKILL `root` and every process below it (children that started sessions included)."""
-    for pid in _process_tree(root):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def _process_tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-class _Server(asyncssh.SSHServer):
-    """Counts what clients do, so tests can prove what reached the server."""
-
-    def __init__(self, owner: LocalSSHServer) -> None:
-        self._owner = owner
-        self._conn: asyncssh.SSHServerConnection | None = None
-
-    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
-        self._conn = conn
-        self._owner.connection_opened(conn)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._conn is not None:
-            self._owner.connection_closed(self._conn)
-
-    def begin_auth(self, username: str) -> bool:
-        self._owner.auth_attempts += 1
-        return True
-
-    def connection_requested(
-        self, dest_host: str, dest_port: int, orig_host: str, orig_port: int
-    ) -> bool:
-        self._owner.tunnels.append((dest_host, dest_port))
-        return True
-
-
-class LocalSSHServer:
-    """An in-process asyncssh server whose sessions run `bash -c <command>` as subprocesses.
-
-    Like sshd, closing a channel does not kill what the command started; `stop()` kills every
-    process a session started and drops every connection, as a crashed server would.
-    """
-
-    def __init__(
-        self,
-        client_public_key: str,
-        *,
-        root: Path | None = None,
-        env: Mapping[str, str] | None = None,
-        down: bool = False,
-    ) -> None:
-        self.client_public_key = client_public_key
-        self.root = root
-        self.env = dict(env or {})
-        self.down = down
-        self.host_key = asyncssh.generate_private_key("ssh-ed25519")
-        self.port = 0
-        self.connections = 0
-        self.auth_attempts = 0
-        self.sessions = 0
-        self.tunnels: list[tuple[str, int]] = []
-        self.open_connections: set[asyncssh.SSHServerConnection] = set()
-        self._acceptor: asyncssh.SSHAcceptor | None = None
-        self._children: set[asyncio.subprocess.Process] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @property
-    def host_key_line(self) -> str:
-        """The server's host key as a known_hosts line for `[127.0.0.1]:port`."""
-        public = self.host_key.export_public_key("openssh").decode().strip()
-        return f"[127.0.0.1]:{self.port} {public}"
-
-    def connection_opened(self, conn: asyncssh.SSHServerConnection) -> None:
-        """Count a client connection (called by the server object)."""
-        self.connections += 1
-        self.open_connections.add(conn)
-        self._idle.clear()
-
-    def connection_closed(self, conn: asyncssh.SSHServerConnection) -> None:
-        """Forget a client connection (called by the server object)."""
-        self.open_connections.discard(conn)
-        if not self.open_connections:
-            self._idle.set()
-
-    async def wait_idle(self) -> None:
-        """Return once no client connection is open."""
-        await self._idle.wait()
-
-    def target(
-        self, name: str, private_key: str, user: str = "deploy", *, jump: Target | None = None
-    ) -> Target:
-        """A transport target for this server with its host key pinned."""
-        return Target(name, "127.0.0.1", self.port, user, private_key, self.host_key_line, jump)
-
-    async def __aenter__(self) -> LocalSSHServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    async def start(self) -> None:
-        """Listen (again, on the same port after a stop); a `down` server only reserves a port."""
-        if self.down:
-            self.port = self.port or free_port()
-            return
-        self._acceptor = await asyncssh.listen(
-            "127.0.0.1",
-            self.port,
-            reuse_address=True,
-            server_host_keys=[self.host_key],
-            authorized_client_keys=asyncssh.import_authorized_keys(self.client_public_key),
-            server_factory=lambda: _Server(self),
-            process_factory=self._spawn,
-            encoding=None,
-        )
-        self.port = self._acceptor.get_port()
-
-    async def stop(self) -> None:
-        """Stop listening, kill every process sessions started, and drop every connection."""
-        if self._acceptor is not None:
-            self._acceptor.close()
-            await self._acceptor.wait_closed()
-            self._acceptor = None
-        for child in list(self._children):
-            kill_tree(child.pid)
-        connections = list(self.open_connections)
-        for conn in connections:
-            conn.close()
-        waits = [conn.wait_closed() for conn in connections]
-        tasks = list(self._tasks)
-        done = asyncio.gather(*waits, *tasks, return_exceptions=True)
-        try:
-            await asyncio.wait_for(asyncio.shield(done), STOP_TIMEOUT)
-        except TimeoutError:
-            for task in tasks:
-                task.cancel()  # a process escaped kill_tree: give up on its output
-            await done
-
-    def _spawn(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
-        self.sessions += 1
-        task = asyncio.create_task(self._serve(process))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _serve(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
-        child = await asyncio.create_subprocess_exec(
-            "bash",
-            "-c",
-            process.command or "exec bash",
-            stdin=_PIPE,
-            stdout=_PIPE,
-            stderr=_PIPE,
-            cwd=self.root,
-            env=self._child_env(),
-            start_new_session=True,
-        )
-        self._children.add(child)
-        try:
-            status = await _relay(process, child)
-        finally:
-            self._children.discard(child)
-            if child.returncode is None:
-                kill_tree(child.pid)
-                await child.wait()
-        with contextlib.suppress(OSError, asyncssh.Error):
-            process.exit(status if status >= 0 else 128 - status)
-
-    def _child_env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        if self.root is not None:
-            env["HOIST_TEST_ROOT"] = str(self.root)
-        env.update(self.env)
-        return env
-
-
-async def _relay(
-    process: asyncssh.SSHServerProcess[bytes], child: asyncio.subprocess.Process
-) -> int:
-    """Copy the channel to the child and back until the child's output ends; its exit status."""
-    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
-    feeder = asyncio.create_task(_pump_in(process.stdin, child.stdin))
-    try:
-        await asyncio.gather(
-            _pump_out(child.stdout, process.stdout), _pump_out(child.stderr, process.stderr)
-        )
-        return await child.wait()
-    finally:
-        feeder.cancel()
-        await asyncio.gather(feeder, return_exceptions=True)
-
-
-async def _pump_in(reader: asyncssh.SSHReader[bytes], writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except (OSError, asyncssh.Error):
-        pass  # the child stopped reading, or the client went away
-    finally:
-        writer.close()
-
-
-async def _pump_out(reader: asyncio.StreamReader, writer: asyncssh.SSHWriter[bytes]) -> None:
-    channel_open = True
-    while data := await reader.read(65536):
-        if not channel_open:
-            continue  # keep draining so the child never blocks on a full pipe
-        try:
-            writer.write(data)
-            await writer.drain()
-        except (OSError, asyncssh.Error):
-            channel_open = False
 
 
 @functools.cache

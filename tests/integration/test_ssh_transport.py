@@ -17,6 +17,7 @@ import pytest
 
 from core.errors import UsageError
 from core.keys import KeyMaterial, generate_key
+from core.sandbox.ssh_host import LocalSSHHost
 from core.transport.ssh import (
     AuthError,
     ChannelError,
@@ -29,7 +30,7 @@ from core.transport.ssh import (
     UploadError,
     connect,
 )
-from tests.fakes.sshd import LocalSSHServer, OpenSSHServer, skip_reason
+from tests.fakes.sshd import OpenSSHServer, skip_reason
 
 # Every test is bounded: a hang is a failure, not a stuck CI run.
 pytestmark = pytest.mark.timeout(60)
@@ -41,10 +42,10 @@ def key() -> KeyMaterial:
 
 
 @pytest.fixture
-async def server(key: KeyMaterial, tmp_path: Path) -> AsyncIterator[LocalSSHServer]:
+async def server(key: KeyMaterial, tmp_path: Path) -> AsyncIterator[LocalSSHHost]:
     root = tmp_path / "web1"
     root.mkdir()
-    async with LocalSSHServer(key.public, root=root) as srv:
+    async with LocalSSHHost(key.public, root=root) as srv:
         yield srv
 
 
@@ -107,7 +108,7 @@ async def _chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
 # --- running scripts ---------------------------------------------------------------------
 
 
-async def test_run_returns_merged_output_and_exit_status(server: LocalSSHServer, key):
+async def test_run_returns_merged_output_and_exit_status(server: LocalSSHHost, key):
     async with connect(server.target("web1", key.private)) as conn:
         result = await conn.run('echo out; echo err >&2; pwd; echo "$HOIST_TEST_ROOT"')
     assert result.exit_status == 0 and result.ok
@@ -115,13 +116,13 @@ async def test_run_returns_merged_output_and_exit_status(server: LocalSSHServer,
     assert result.output == f"out\nerr\n{root}\n{root}\n"
 
 
-async def test_non_zero_exit_is_a_result_not_an_error(server: LocalSSHServer, key):
+async def test_non_zero_exit_is_a_result_not_an_error(server: LocalSSHHost, key):
     async with connect(server.target("web1", key.private)) as conn:
         result = await conn.run("echo failing; exit 7")
     assert (result.exit_status, result.output, result.ok) == (7, "failing\n", False)
 
 
-async def test_env_values_arrive_literally(server: LocalSSHServer, key):
+async def test_env_values_arrive_literally(server: LocalSSHHost, key):
     env = {
         "QUOTES": 'it\'s a "quoted" value',
         "SPACES": "  two  spaces\tand a\nnewline ",
@@ -135,7 +136,7 @@ async def test_env_values_arrive_literally(server: LocalSSHServer, key):
     assert server.root is not None and sorted(server.root.iterdir()) == []
 
 
-async def test_invalid_env_name_is_refused_before_running(server: LocalSSHServer, key):
+async def test_invalid_env_name_is_refused_before_running(server: LocalSSHHost, key):
     async with connect(server.target("web1", key.private)) as conn:
         with pytest.raises(UsageError, match="not a valid environment variable name"):
             await conn.run("true", env={"BAD NAME": "x"})
@@ -143,7 +144,7 @@ async def test_invalid_env_name_is_refused_before_running(server: LocalSSHServer
 
 
 async def test_on_line_gets_lines_in_order_while_the_script_runs(
-    server: LocalSSHServer, key, tmp_path: Path
+    server: LocalSSHHost, key, tmp_path: Path
 ):
     fifo = tmp_path / "go"
     os.mkfifo(fifo)
@@ -161,7 +162,7 @@ async def test_on_line_gets_lines_in_order_while_the_script_runs(
     assert result.output == "one\ntwo\nwaiting\ngot go\ntail"
 
 
-async def test_stdin_reaches_the_script_and_never_the_script_itself(server: LocalSSHServer, key):
+async def test_stdin_reaches_the_script_and_never_the_script_itself(server: LocalSSHHost, key):
     async with connect(server.target("web1", key.private)) as conn:
         fed = await conn.run("tr a-z A-Z", stdin=b"hello\nworld\n")
         unfed = await conn.run("cat\necho after-cat")
@@ -169,7 +170,7 @@ async def test_stdin_reaches_the_script_and_never_the_script_itself(server: Loca
     assert unfed.output == "after-cat\n"  # `cat` got EOF, not the rest of the script
 
 
-async def test_output_is_bounded_to_its_head_and_tail(server: LocalSSHServer, key):
+async def test_output_is_bounded_to_its_head_and_tail(server: LocalSSHHost, key):
     lines: list[str] = []
     async with connect(server.target("web1", key.private)) as conn:
         result = await conn.run("seq 1 200000", on_line=lines.append)
@@ -183,7 +184,7 @@ async def test_output_is_bounded_to_its_head_and_tail(server: LocalSSHServer, ke
     assert full.startswith(head) and full.endswith(tail)
 
 
-async def test_cancel_kills_the_whole_process_group(server: LocalSSHServer, key):
+async def test_cancel_kills_the_whole_process_group(server: LocalSSHHost, key):
     marker = _marker()
     async with connect(server.target("web1", key.private)) as conn:
         await _start_then_cancel(conn, marker)
@@ -191,7 +192,7 @@ async def test_cancel_kills_the_whole_process_group(server: LocalSSHServer, key)
         assert (await conn.run("echo still usable")).output == "still usable\n"
 
 
-async def test_timeout_kills_the_group_and_raises(server: LocalSSHServer, key):
+async def test_timeout_kills_the_group_and_raises(server: LocalSSHHost, key):
     marker = _marker()
     async with connect(server.target("web1", key.private)) as conn:
         with pytest.raises(CommandTimeout, match=r"`web1` ran past its timeout of 0.5s"):
@@ -202,7 +203,7 @@ async def test_timeout_kills_the_group_and_raises(server: LocalSSHServer, key):
 # --- uploads -------------------------------------------------------------------------------
 
 
-async def test_upload_stream_arrives_byte_identical(server: LocalSSHServer, key, tmp_path):
+async def test_upload_stream_arrives_byte_identical(server: LocalSSHHost, key, tmp_path):
     data = os.urandom(6 * 1024 * 1024 + 123)
     progress: list[int] = []
     dest = tmp_path / "release.tar.gz"
@@ -213,7 +214,7 @@ async def test_upload_stream_arrives_byte_identical(server: LocalSSHServer, key,
     assert list(tmp_path.glob("*.hoist-part")) == []
 
 
-async def test_upload_from_a_local_file(server: LocalSSHServer, key, tmp_path: Path):
+async def test_upload_from_a_local_file(server: LocalSSHHost, key, tmp_path: Path):
     source = tmp_path / "local.bin"
     source.write_bytes(os.urandom(700_000))
     async with connect(server.target("web1", key.private)) as conn:
@@ -221,7 +222,7 @@ async def test_upload_from_a_local_file(server: LocalSSHServer, key, tmp_path: P
     assert sent == 700_000 and (tmp_path / "remote.bin").read_bytes() == source.read_bytes()
 
 
-async def test_upload_to_an_unwritable_path_says_so(server: LocalSSHServer, key):
+async def test_upload_to_an_unwritable_path_says_so(server: LocalSSHHost, key):
     async with connect(server.target("web1", key.private)) as conn:
         with pytest.raises(UploadError, match="cannot write `/nonexistent/dir/x` on `web1`"):
             await conn.upload(_chunks(b"data", 2), "/nonexistent/dir/x")
@@ -230,7 +231,7 @@ async def test_upload_to_an_unwritable_path_says_so(server: LocalSSHServer, key)
 # --- refusing to connect -----------------------------------------------------------------
 
 
-async def test_missing_host_key_is_refused_without_dialing(server: LocalSSHServer, key):
+async def test_missing_host_key_is_refused_without_dialing(server: LocalSSHHost, key):
     target = replace(server.target("web1", key.private), host_key=None)
     with pytest.raises(HostKeyError, match=r"server `web1` has no pinned host key: pin it with"):
         await connect(target)
@@ -250,7 +251,7 @@ async def test_host_key_mismatch_is_refused_before_anything_is_sent(server, key)
     assert (server.auth_attempts, server.sessions) == (0, 0)
 
 
-async def test_a_host_key_of_another_type_is_refused(server: LocalSSHServer, key):
+async def test_a_host_key_of_another_type_is_refused(server: LocalSSHHost, key):
     rsa = asyncssh.generate_private_key("ssh-rsa", key_size=2048).export_public_key()
     target = replace(server.target("web1", key.private), host_key=f"web1 {rsa.decode()}")
     with pytest.raises(HostKeyError, match="offers no host key of the pinned type ssh-rsa"):
@@ -271,7 +272,7 @@ async def test_a_server_that_never_answers_times_out(key):
 
 
 async def test_server_down_fails_fast_with_a_clear_message(key):
-    async with LocalSSHServer(key.public, down=True) as down:
+    async with LocalSSHHost(key.public, down=True) as down:
         started = time.monotonic()
         with pytest.raises(ConnectError) as caught:
             await connect(down.target("web1", key.private))
@@ -290,7 +291,7 @@ async def test_a_server_that_goes_away_mid_connection_is_a_channel_error(server,
         await connect(server.target("web1", key.private))
 
 
-async def test_wrong_key_is_an_auth_error(server: LocalSSHServer, key):
+async def test_wrong_key_is_an_auth_error(server: LocalSSHHost, key):
     stranger = generate_key("stranger")
     with pytest.raises(AuthError) as caught:
         await connect(server.target("web1", stranger.private))
@@ -300,7 +301,7 @@ async def test_wrong_key_is_an_auth_error(server: LocalSSHServer, key):
     )
 
 
-async def test_connection_closes_when_the_block_raises(server: LocalSSHServer, key):
+async def test_connection_closes_when_the_block_raises(server: LocalSSHHost, key):
     with pytest.raises(RuntimeError, match="boom"):
         async with connect(server.target("web1", key.private)) as conn:
             await conn.run("true")
@@ -310,7 +311,7 @@ async def test_connection_closes_when_the_block_raises(server: LocalSSHServer, k
 
 
 def test_target_repr_never_shows_the_private_key(key):
-    target = LocalSSHServer(key.public).target("web1", key.private)
+    target = LocalSSHHost(key.public).target("web1", key.private)
     assert key.private not in repr(target) and "private_key" not in repr(target)
 
 
@@ -321,8 +322,8 @@ async def test_jump_host_carries_the_connection(key, tmp_path: Path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     async with (
-        LocalSSHServer(key.public, root=tmp_path / "a") as bastion,
-        LocalSSHServer(key.public, root=tmp_path / "b") as web,
+        LocalSSHHost(key.public, root=tmp_path / "a") as bastion,
+        LocalSSHHost(key.public, root=tmp_path / "b") as web,
     ):
         jump = bastion.target("bastion", key.private)
         async with connect(web.target("web1", key.private, jump=jump)) as conn:
@@ -333,16 +334,16 @@ async def test_jump_host_carries_the_connection(key, tmp_path: Path):
     assert (bastion.sessions, web.sessions) == (0, 1)
 
 
-async def test_jump_to_a_down_server_names_the_bastion(key, server: LocalSSHServer):
-    async with LocalSSHServer(key.public, down=True) as down:
+async def test_jump_to_a_down_server_names_the_bastion(key, server: LocalSSHHost):
+    async with LocalSSHHost(key.public, down=True) as down:
         jump = server.target("bastion", key.private)
         with pytest.raises(ConnectError, match=r"\) through `bastion`: connection refused"):
             await connect(down.target("web1", key.private, jump=jump))
     await asyncio.wait_for(server.wait_idle(), 5)
 
 
-async def test_bastion_host_key_is_enforced_too(key, server: LocalSSHServer):
-    async with LocalSSHServer(key.public) as web:
+async def test_bastion_host_key_is_enforced_too(key, server: LocalSSHHost):
+    async with LocalSSHHost(key.public) as web:
         jump = replace(server.target("bastion", key.private), host_key=web.host_key_line)
         with pytest.raises(HostKeyError, match="host key of `bastion`"):
             await connect(web.target("web1", key.private, jump=jump))
@@ -375,7 +376,7 @@ async def test_openssh_cancel_kills_the_whole_process_group(openssh: OpenSSHServ
         assert await _pgrep(f"sleep {marker}") == ""
 
 
-async def test_openssh_as_a_bastion(openssh: OpenSSHServer, key, server: LocalSSHServer):
+async def test_openssh_as_a_bastion(openssh: OpenSSHServer, key, server: LocalSSHHost):
     jump = openssh.target("bastion", key.private)
     async with connect(server.target("web1", key.private, jump=jump)) as conn:
         assert (await conn.run("echo through")).output == "through\n"

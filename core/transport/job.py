@@ -1,0 +1,116 @@
+"""One remote script on its SSH channel: output read line by line, input fed once it may be."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from core.transport.capture import OUTPUT_HEAD, OUTPUT_TAIL, BoundedCapture, LineSplitter
+from core.transport.errors import UploadError
+from core.transport.remote_script import PGID_MARK
+
+LineCallback = Callable[[str], Awaitable[None] | None]
+ProgressCallback = Callable[[int], Awaitable[None] | None]
+
+CHUNK = 256 * 1024
+WRITE_BUFFER = 4 * 1024 * 1024
+
+
+class RemoteJob:
+    """One remote script: reads its output, feeds its input once it knows its process group."""
+
+    def __init__(self, process: asyncssh.SSHClientProcess[bytes], on_line: LineCallback | None):
+        self.process = process
+        self.capture = BoundedCapture(OUTPUT_HEAD, OUTPUT_TAIL)
+        self.pgid: int | None = None
+        self._on_line = on_line
+        self._started = asyncio.Event()
+
+    async def read(self) -> None:
+        """Consume the output until EOF, line by line."""
+        lines = LineSplitter(OUTPUT_TAIL)
+        try:
+            while chunk := await self.process.stdout.read(CHUNK):
+                for line in lines.feed(chunk):
+                    await self._line(line)
+            for line in lines.finish():
+                await self._line(line)
+        finally:
+            self._started.set()
+
+    async def _line(self, line: bytes) -> None:
+        if self.pgid is None and line.startswith(PGID_MARK):
+            self.pgid = int(line[len(PGID_MARK) :].strip())
+            self._started.set()
+            return
+        self.capture.add(line)
+        if self._on_line is not None:
+            await _call(self._on_line, line.rstrip(b"\r\n").decode(errors="replace"))
+
+    async def feed(
+        self,
+        payload: bytes,
+        source: AsyncIterator[bytes] | None,
+        on_progress: ProgressCallback | None,
+    ) -> int:
+        """Send the script, then the input; returns the input bytes sent."""
+        await self._started.wait()
+        if self.pgid is None:
+            return 0
+        stdin = self.process.stdin
+        stdin.channel.set_write_buffer_limits(high=WRITE_BUFFER, low=WRITE_BUFFER // 4)
+        sent = 0
+        try:
+            stdin.write(payload)
+            async for chunk in source or _nothing():
+                stdin.write(chunk)
+                await stdin.drain()
+                sent += len(chunk)
+                if on_progress is not None:
+                    await _call(on_progress, sent)
+            stdin.write_eof()
+        except BrokenPipeError:
+            pass  # the script stopped reading; its exit status tells the rest
+        return sent
+
+    async def exit_status(self) -> int:
+        """The script's exit status (negative: killed by that signal)."""
+        await self.process.wait_closed()
+        code = self.process.returncode
+        if code is None:
+            raise asyncssh.ConnectionLost("the session closed without an exit status")
+        return code
+
+
+async def once(data: bytes) -> AsyncIterator[bytes]:
+    """`data` as a one-chunk input stream."""
+    yield data
+
+
+async def file_chunks(path: Path) -> AsyncIterator[bytes]:
+    """A local file's bytes, read off the event loop."""
+    try:
+        handle = await asyncio.to_thread(path.open, "rb")
+    except OSError as exc:
+        raise UploadError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            yield chunk
+    finally:
+        handle.close()
+
+
+async def _call(callback: Callable[[Any], Awaitable[None] | None], value: object) -> None:
+    result = callback(value)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield  # pragma: no cover

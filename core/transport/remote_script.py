@@ -1,0 +1,67 @@
+"""What is sent to the server: the fixed wrapper command, the script payload, the kill command.
+
+The command line the login shell sees never varies: it starts `bash` in a session of its own,
+which prints its process group and then reads the script from standard input up to a NUL byte.
+Everything that varies (the script, its environment) travels as that payload.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+
+from core.errors import UsageError
+
+PGID_MARK = b"__hoist_pgid__ "
+_WRAPPER = (
+    'exec 2>&1; printf "__hoist_pgid__ %s\\n" "$$"; '
+    'IFS= read -r -d "" __hoist_script || exit 97; eval "$__hoist_script"'
+)
+WRAPPER_COMMAND = f"exec setsid -w bash --norc --noprofile -c {shlex.quote(_WRAPPER)}"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def payload(script: str, env: Mapping[str, str] | None) -> bytes:
+    """The script as the wrapper reads it: exports, the script, then a NUL byte."""
+    lines = []
+    for name, value in (env or {}).items():
+        if not _ENV_NAME.fullmatch(name):
+            raise UsageError(f"`{name}` is not a valid environment variable name")
+        lines.append(f"export {name}={shlex.quote(value)}")
+    text = "\n".join([*lines, script])
+    if "\0" in text:
+        raise UsageError("a script and its environment cannot contain a NUL byte")
+    return text.encode() + b"\0"
+
+
+def upload_script(remote_path: str) -> str:
+    """Write standard input aside, then rename it over `remote_path` once it is complete."""
+    part, final = shlex.quote(f"{remote_path}.hoist-part"), shlex.quote(remote_path)
+    return f"cat > {part} && mv -f -- {part} {final}"
+
+
+# TERM the group, wait for its last live (non-zombie) member to go, KILL it after the grace.
+_KILL_SCRIPT = """
+g=$1 polls=$2
+alive() {
+  [ -r /proc/self/stat ] || { kill -0 -- "-$g" 2>/dev/null; return; }
+  local f s
+  for f in /proc/[0-9]*/stat; do
+    IFS= read -r s < "$f" 2>/dev/null || continue
+    set -- ${s##*) }
+    [ "$3" = "$g" ] && [ "$1" != Z ] && return 0
+  done
+  return 1
+}
+kill -TERM -- "-$g" 2>/dev/null || exit 0
+for ((i = 0; i < polls; i++)); do alive || exit 0; sleep 0.05; done
+kill -KILL -- "-$g" 2>/dev/null
+exit 0
+"""
+
+
+def kill_command(pgid: int, grace: float) -> str:
+    """The command line that kills process group `pgid`, giving it `grace` seconds after TERM."""
+    polls = max(1, round(grace / 0.05))
+    return f"exec bash --norc --noprofile -c {shlex.quote(_KILL_SCRIPT)} hoist-kill {pgid} {polls}"
