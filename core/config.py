@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import UsageError
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -15,6 +17,7 @@ class Settings:
     home: Path
     database_url: str
     secret_key: str | None
+    max_parallel: int = 50
 
     @property
     def embedded(self) -> bool:
@@ -31,4 +34,18 @@ class Settings:
         env = os.environ if env is None else env
         home = Path(env.get("HOIST_HOME") or Path.home() / ".hoist").expanduser()
         url = env.get("HOIST_DATABASE_URL") or f"sqlite://{home / 'hoist.sqlite3'}"
-        return cls(home=home, database_url=url, secret_key=env.get("HOIST_SECRET_KEY") or None)
+        return cls(
+            home=home,
+            database_url=url,
+            secret_key=env.get("HOIST_SECRET_KEY") or None,
+            max_parallel=_positive_int(env, "HOIST_MAX_PARALLEL", 50),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise UsageError(f"{name} must be a whole number of at least 1, not `{raw}`")
+    return int(raw)

@@ -7,12 +7,21 @@ import click
 from core import __version__
 from core.audit import Actor
 from core.cli.admin import apply_command, db_group, secret_group
+from core.cli.deploy import (
+    cancel_command,
+    deploy_command,
+    promote_command,
+    retry_command,
+    rollback_command,
+)
 from core.cli.keys import key_group
 from core.cli.projects import env_group, project_group
-from core.cli.runtime import CliState
+from core.cli.runtime import CliState, fail
 from core.cli.servers import server_group
+from core.cli.tasks import releases_command, tasks_group
 from core.cli.templates import template_group
 from core.config import Settings
+from core.errors import HoistError
 
 
 @click.group()
@@ -21,7 +30,11 @@ from core.config import Settings
 @click.pass_context
 def cli(ctx: click.Context, as_user: str | None) -> None:
     """Hoist: ship approved git commits to your servers over SSH."""
-    ctx.obj = CliState(settings=Settings.from_env(), actor=Actor.from_os(as_user))
+    try:
+        settings = Settings.from_env()
+    except HoistError as error:
+        fail(error)
+    ctx.obj = CliState(settings=settings, actor=Actor.from_os(as_user))
 
 
 for command in (
@@ -31,6 +44,13 @@ for command in (
     env_group,
     template_group,
     apply_command,
+    deploy_command,
+    promote_command,
+    retry_command,
+    cancel_command,
+    rollback_command,
+    tasks_group,
+    releases_command,
     db_group,
     secret_group,
 ):

@@ -7,7 +7,7 @@ import functools
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -32,7 +32,7 @@ class CliState:
         return await open_box(self.settings)
 
 
-def fail(error: HoistError) -> None:
+def fail(error: HoistError) -> NoReturn:
     """Print a one-line error and exit with the error's code."""
     click.echo(f"error: {error}", err=True)
     sys.exit(error.exit_code)
@@ -49,7 +49,6 @@ def with_database(fn: Callable[..., Awaitable[T]]) -> Callable[..., T | None]:
             return asyncio.run(_run(state, fn, *args, **kwargs))
         except HoistError as error:
             fail(error)
-        return None
 
     return wrapper
 

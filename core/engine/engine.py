@@ -197,7 +197,7 @@ class Engine:
     async def _heartbeat(self, task_id: int, job: asyncio.Task[TaskStatus]) -> None:
         """Renew the lease; stop the run if someone cancelled the task in the database."""
         while not job.done():
-            await asyncio.sleep(self.settings.lease_seconds / 3)
+            await asyncio.sleep(self.settings.heartbeat_seconds)
             renewed = await DeployTask.filter(id=task_id, status=TaskStatus.RUNNING).update(
                 **self._lease()
             )

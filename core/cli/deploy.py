@@ -1,0 +1,156 @@
+"""`hoist deploy`, `promote`, `retry`, `cancel`, `rollback`: running tasks from the terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable
+from pathlib import Path
+
+import click
+
+from core.cli.live import follow
+from core.cli.runtime import CliState, with_database
+from core.engine.engine import Engine
+from core.engine.requests import DeployRequest, HookChoice
+from core.engine.settings import EngineSettings
+from core.errors import UsageError
+from core.inventory.names import split_list
+from core.status import DeployMode, HookStage, TaskStatus
+from core.store.models import DeployTask
+
+GOOD_ENDS = (TaskStatus.SUCCEEDED, TaskStatus.CANARY)
+
+
+async def make_engine(state: CliState) -> Engine:
+    """An engine for this CLI process, with Hoist's own secret files hidden from hooks."""
+    settings = state.settings
+    hidden = [settings.secret_file]
+    if settings.embedded:
+        hidden.append(Path(settings.database_url.removeprefix("sqlite://")))
+    engine_settings = EngineSettings(
+        home=settings.home, max_parallel=settings.max_parallel, hidden_files=tuple(hidden)
+    )
+    return Engine(engine_settings, await state.box())
+
+
+async def drive(engine: Engine, task: DeployTask, run: Awaitable[TaskStatus]) -> None:
+    """Follow a task to rest in the terminal; exit 0 only if it came to a good rest."""
+    click.echo(f"task #{task.id} {task.version} ({task.commit_sha[:12]})")
+    status = await follow(engine.bus, task, run, tty=sys.stdout.isatty())
+    await task.refresh_from_db()
+    click.echo(f"task #{task.id} {status}")
+    if status not in GOOD_ENDS:
+        sys.exit(1)
+
+
+def parse_hooks(values: tuple[str, ...]) -> dict[HookStage, HookChoice]:
+    """`STAGE=FILE` or `STAGE=@TEMPLATE`, at most one per stage."""
+    hooks: dict[HookStage, HookChoice] = {}
+    stages = ", ".join(s.value for s in HookStage)
+    for value in values:
+        stage_name, sep, source = value.partition("=")
+        if not sep or not source:
+            raise UsageError(f"--hook `{value}` must be STAGE=FILE or STAGE=@TEMPLATE")
+        if stage_name not in HookStage.__members__.values():
+            raise UsageError(f"--hook stage `{stage_name}` is not one of {stages}")
+        stage = HookStage(stage_name)
+        if stage in hooks:
+            raise UsageError(f"--hook {stage} is given twice")
+        hooks[stage] = _choice(source)
+    return hooks
+
+
+def _choice(source: str) -> HookChoice:
+    if source.startswith("@"):
+        return HookChoice(template=source[1:])
+    try:
+        return HookChoice(script=Path(source).read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read hook file {source}") from exc
+
+
+@click.command("deploy")
+@click.argument("project")
+@click.argument("env")
+@click.option("--ref", help="Branch, tag or commit (default: the project's branch).")
+@click.option("--canary", help="Canary servers, comma-separated: deploy them first.")
+@click.option("--note", default="", help="Why this release.")
+@click.option("--hook", "hooks", multiple=True, metavar="STAGE=FILE|STAGE=@TEMPLATE")
+@click.option("--skip-approval", is_flag=True, help="Admins: deploy without approvals (audited).")
+@with_database
+async def deploy_command(
+    state: CliState,
+    project: str,
+    env: str,
+    ref: str | None,
+    canary: str | None,
+    note: str,
+    hooks: tuple[str, ...],
+    skip_approval: bool,
+) -> None:
+    """Release a commit to an environment's servers, showing each stage live."""
+    canaries = tuple(split_list(canary))
+    request = DeployRequest(
+        project=project,
+        env=env,
+        requester=state.actor.name,
+        ref=ref,
+        mode=DeployMode.CANARY if canaries else DeployMode.FULL,
+        canary=canaries,
+        hooks=parse_hooks(hooks),
+        note=note,
+        via="cli",
+        skip_approval=skip_approval,
+    )
+    engine = await make_engine(state)
+    task = await engine.deploy(request, state.actor)
+    await drive(engine, task, engine.run(task.id))
+
+
+@click.command("retry")
+@click.argument("task_id", type=int)
+@with_database
+async def retry_command(state: CliState, task_id: int) -> None:
+    """Run again the stages of a failed task that did not succeed."""
+    engine = await make_engine(state)
+    task = await engine.retry(task_id, state.actor)
+    await drive(engine, task, engine.run(task.id))
+
+
+@click.command("promote")
+@click.argument("task_id", type=int)
+@with_database
+async def promote_command(state: CliState, task_id: int) -> None:
+    """Deploy a waiting canary to the rest of its servers."""
+    engine = await make_engine(state)
+    task = await DeployTask.get_or_none(id=task_id)
+    if task is None:
+        raise UsageError(f"unknown task #{task_id}")
+    await drive(engine, task, engine.promote(task_id, state.actor))
+
+
+@click.command("cancel")
+@click.argument("task_id", type=int)
+@click.option("--rollback", is_flag=True, help="Also point switched servers back.")
+@with_database
+async def cancel_command(state: CliState, task_id: int, rollback: bool) -> None:
+    """Stop a task; servers keep the release they point at (unless --rollback)."""
+    engine = await make_engine(state)
+    report = await engine.cancel(task_id, state.actor, rollback=rollback)
+    switched = ", ".join(report.switched) or "none"
+    click.echo(f"task #{task_id} cancelled; servers it had switched: {switched}")
+    for rollback_id in report.rollbacks:
+        done = await DeployTask.get(id=rollback_id)
+        click.echo(f"rollback task #{rollback_id} to {done.version}: {done.status}")
+
+
+@click.command("rollback")
+@click.argument("project")
+@click.argument("env")
+@click.option("--to", "to", metavar="VERSION", help="Release to go back to (default: previous).")
+@with_database
+async def rollback_command(state: CliState, project: str, env: str, to: str | None) -> None:
+    """Point every server back at an earlier release that is still there."""
+    engine = await make_engine(state)
+    task = await engine.rollback(project, env, state.actor, to=to)
+    await drive(engine, task, engine.run(task.id))

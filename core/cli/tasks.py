@@ -1,0 +1,83 @@
+"""`hoist tasks list|show` and `hoist releases`: what ran, and what the servers have."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import click
+
+from core.cli.deploy import make_engine
+from core.cli.output import emit_rows, json_option
+from core.cli.runtime import CliState, with_database
+from core.engine.releases import read_releases
+from core.engine.views import task_detail, task_row
+from core.errors import NotFoundError
+from core.inventory.lookup import get_environment, get_project
+from core.store.models import DeployTask
+
+
+@click.group("tasks")
+def tasks_group() -> None:
+    """Deploy and rollback tasks."""
+
+
+@tasks_group.command("list")
+@click.argument("project", required=False)
+@click.argument("env", required=False)
+@click.option("--limit", type=int, default=20, show_default=True)
+@json_option
+@with_database
+async def tasks_list(
+    state: CliState, project: str | None, env: str | None, limit: int, as_json: bool
+) -> None:
+    """Recent tasks, newest first."""
+    query = DeployTask.all().order_by("-id").limit(limit)
+    if project and env:
+        query = query.filter(environment=await get_environment(project, env))
+    elif project:
+        query = query.filter(environment__project=await get_project(project))
+    rows = [await task_row(task) for task in await query]
+    columns = ["id", "project", "env", "kind", "version", "ref", "status", "requester", "seconds"]
+    emit_rows(rows, columns, as_json=as_json)
+
+
+@tasks_group.command("show")
+@click.argument("task_id", type=int)
+@click.option("--tail", type=int, default=20, show_default=True, help="Output lines per stage.")
+@json_option
+@with_database
+async def tasks_show(state: CliState, task_id: int, tail: int, as_json: bool) -> None:
+    """A task with every stage's status, timing and output tail."""
+    task = await DeployTask.get_or_none(id=task_id)
+    if task is None:
+        raise NotFoundError(f"unknown task #{task_id}")
+    detail = await task_detail(task, tail=tail)
+    if as_json:
+        click.echo(json.dumps(detail, indent=2))
+        return
+    click.echo(
+        f"#{detail['id']} {detail['project']}/{detail['env']} {detail['version']} "
+        f"{detail['status']} ({detail['ref']} {detail['commit'][:12]}, by {detail['requester']})"
+    )
+    for node in detail["nodes"]:
+        where = node["server"] or "local"
+        seconds = f" {node['seconds']:.1f}s" if node["seconds"] is not None else ""
+        error = f": {node['error']}" if node["error"] else ""
+        click.echo(f"  {where:<20} {node['stage']:<14} {node['status']}{seconds}{error}")
+        for line in node["output"].splitlines() if node["output"] else []:
+            click.echo(f"      {line}")
+
+
+@click.command("releases")
+@click.argument("project")
+@click.argument("env")
+@json_option
+@with_database
+async def releases_command(state: CliState, project: str, env: str, as_json: bool) -> None:
+    """Which release each server points at, read from the servers."""
+    environment = await get_environment(project, env)
+    engine = await make_engine(state)
+    found = await read_releases(environment, engine.box, engine.settings.connect)
+    rows = [asdict(r) for r in found]
+    emit_rows(rows, ["server", "live", "releases", "error"], as_json=as_json)
