@@ -1,11 +1,17 @@
 """The git adapter: a bare mirror per project, listings for pickers, refs resolved, checkouts.
 
-Git runs as a subprocess with an argument list (never a shell) and a minimal environment, in a
-worker thread, so callers see an async API and only `HoistError`s. A ref is data: it is checked
-with `git check-ref-format` and handed to git after `--end-of-options`.
+Every git command runs through GitPython's `Git.execute` with an argument list (never a shell),
+in a worker thread, so callers see an async API and only `HoistError`s. A ref is data: it is
+checked with `git check-ref-format` and handed to git after `--end-of-options`. A listing is one
+`for-each-ref` or one `log` call, parsed here: GitPython's Ref and Commit objects are not walked.
 
-GitPython is not used to run git: its `Git.execute` always starts from a copy of `os.environ`,
-which would hand Hoist's own secrets (and any stray `GIT_DIR`) to git and ssh.
+`Git.execute` starts git from a copy of Hoist's whole environment (plus LC_ALL=C), so git, and
+the ssh and helpers it runs, see Hoist's variables. What would change git's behaviour is pinned
+instead: the repository by `--git-dir` (`--work-tree` and a private GIT_INDEX_FILE to check out,
+`config --file` to write config), an inherited GIT_OBJECT_DIRECTORY, GIT_COMMON_DIR or
+GIT_WORK_TREE by the mirror's own (`_pinned`), and alternates, namespaces, injected config,
+askpass programs, Hoist's own ssh-agent and tracing by values that switch them off (`_GIT_ENV`).
+ssh-agent and ssh-add are not git: they run as plain subprocesses with a minimal environment.
 """
 
 from __future__ import annotations
@@ -20,11 +26,15 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
+
+from git import Git
+from git.exc import GitCommandError, GitCommandNotFound
 
 from core.errors import HoistError, NotFoundError, UsageError
 
@@ -38,9 +48,42 @@ _REF_FORMAT = (
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _HEX = re.compile(r"[0-9a-fA-F]{4,64}")
 _URL_PASSWORD = re.compile(r"(://[^/@\s:]*):[^/@\s]*@")
-_UNKNOWN_REV = (b"bad revision", b"unknown revision", b"ambiguous", b"bad object")
+_UNKNOWN_REV = ("bad revision", "unknown revision", "ambiguous", "bad object")
 _READ_TIMEOUT = 60.0
 _NETWORK_CONFIG = ("-c", "credential.helper=", "-c", "gc.autoDetach=false")
+_TRACES = (
+    "GIT_TRACE",
+    "GIT_TRACE2",
+    "GIT_TRACE2_EVENT",
+    "GIT_TRACE2_PERF",
+    "GIT_TRACE_CURL",
+    "GIT_TRACE_FSMONITOR",
+    "GIT_TRACE_PACKET",
+    "GIT_TRACE_PACKFILE",
+    "GIT_TRACE_PACK_ACCESS",
+    "GIT_TRACE_PERFORMANCE",
+    "GIT_TRACE_REFS",
+    "GIT_TRACE_SETUP",
+    "GIT_TRACE_SHALLOW",
+)
+# Layered over the inherited environment of every git command: each value means "off". No
+# prompt and no askpass program (GIT_ASKPASS set but empty also skips core.askPass and
+# SSH_ASKPASS); no ssh-agent but a project key's own; no extra object stores or namespace (a
+# namespace would make `fetch --prune` drop every ref); no config injected by a parent git's
+# `-c`; no tracing, which would put trace lines where git's error should be and could copy
+# URLs and protocol to a file.
+_GIT_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "",
+    "SSH_AUTH_SOCK": "",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES": "",
+    "GIT_NAMESPACE": "",
+    "GIT_CONFIG_PARAMETERS": "",
+    "GIT_CONFIG_COUNT": "0",
+    "GIT_TRACE_REDACT": "1",
+    **dict.fromkeys(_TRACES, "0"),
+}
+_GIT = Git()  # no working directory of its own: git runs in Hoist's, as a relative URL expects
 _ASKPASS = """#!/bin/sh
 # Hoist's GIT_ASKPASS helper: it answers from its environment and holds no secret itself.
 case "$1" in
@@ -101,9 +144,9 @@ def _scrub(text: str, auth: GitAuth | None = None) -> str:
     return text
 
 
-def _first_line(stderr: bytes, returncode: int) -> str:
+def _first_line(stderr: str, returncode: int) -> str:
     """The first line of a program's stderr worth showing, without `fatal: ` and the like."""
-    for raw in stderr.decode("utf-8", "replace").splitlines():
+    for raw in stderr.splitlines():
         line = raw.strip()
         if line and not line.lower().startswith(("hint:", "warning:", "cloning into")):
             return _show(re.sub(r"^(fatal|error): ", "", line), limit=400)
@@ -111,17 +154,66 @@ def _first_line(stderr: bytes, returncode: int) -> str:
 
 
 def _base_env() -> dict[str, str]:
-    """PATH, HOME and LANG from Hoist's environment, and no prompts."""
+    """ssh-agent's and ssh-add's environment: PATH, HOME and LANG from Hoist's, no prompts."""
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
     env.setdefault("PATH", os.defpath)
     env["GIT_TERMINAL_PROMPT"] = "0"
     return env
 
 
+def _pinned(git_dir: Path) -> dict[str, str]:
+    """GIT_OBJECT_DIRECTORY, GIT_COMMON_DIR and GIT_WORK_TREE, if inherited, set to `git_dir`'s.
+
+    `--git-dir` beats GIT_DIR, but these would still send git elsewhere (GIT_WORK_TREE under a
+    missing directory stops every command). Only when inherited: the first two, set at all, make
+    `git clone` of a local path fail. A work tree is only ever used to check out, where
+    `--work-tree` names it.
+    """
+    own = {
+        "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"),
+        "GIT_COMMON_DIR": str(git_dir),
+        "GIT_WORK_TREE": str(git_dir),
+    }
+    return {name: value for name, value in own.items() if name in os.environ}
+
+
+def _execute(
+    args: Sequence[str], env: Mapping[str, str], timeout: float, *, what: str
+) -> tuple[int, bytes, str]:
+    """Run `git *args` through GitPython: (status, stdout, stderr).
+
+    HoistError if git can't start or runs past `timeout` (GitPython kills it and its children).
+    """
+    argv = [str(Git.GIT_PYTHON_GIT_EXECUTABLE or "git"), *args]
+    started = time.monotonic()
+    try:
+        status, out, err = _GIT.execute(
+            argv,
+            env={**_GIT_ENV, **env},
+            with_extended_output=True,
+            with_exceptions=False,
+            stdout_as_string=False,
+            kill_after_timeout=timeout,
+            start_new_session=True,
+        )
+    except GitCommandNotFound as exc:
+        cause = exc.status
+        reason = cause.strerror if isinstance(cause, OSError) else str(cause)
+        raise HoistError(f"{what}: cannot run git: {reason}") from exc
+    except GitCommandError as exc:  # not raised with with_exceptions=False, bar on Windows
+        raise HoistError(f"{what}: git failed with status {exc.status}") from exc
+    except OSError as exc:  # git found but not startable: GitPython lets this through
+        raise HoistError(f"{what}: cannot run git: {exc.strerror}") from exc
+    if status < 0 and time.monotonic() - started >= timeout:
+        raise HoistError(f"{what}: timed out after {timeout:g} s")
+    return status, out, err
+
+
 def _run(
     argv: Sequence[str], env: Mapping[str, str], timeout: float, *, what: str, data: bytes = b""
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a program (no shell, `data` on stdin); HoistError if it can't start or times out."""
+    """Run a program that is not git (no shell, `data` on stdin); HoistError on failing to
+    start or timing out."""
     try:
         return subprocess.run(
             list(argv),
@@ -185,7 +277,7 @@ def _add_key(env: dict[str, str], key: str) -> None:
     argv = ["ssh-add", "-q", "-t", "900", "-"]
     done = _run(argv, env, 30.0, what=what, data=(key.strip() + "\n").encode())
     if done.returncode != 0:
-        reason = _first_line(done.stderr, done.returncode)
+        reason = _first_line(done.stderr.decode("utf-8", "replace"), done.returncode)
         raise HoistError(f"{what}: {_scrub(reason, GitAuth(ssh_private_key=key))}")
 
 
@@ -209,8 +301,9 @@ def _askpass_env(root: Path, token: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def _auth_env(auth: GitAuth | None, root: Path, known_hosts: Path) -> Iterator[dict[str, str]]:
-    """The environment of a network git command, with the agent or askpass its auth needs."""
-    env = {**_base_env(), "GIT_SSH_COMMAND": _ssh_command(known_hosts)}
+    """What a network git command adds to its environment: ssh, and the agent or askpass its
+    auth needs."""
+    env = {"GIT_SSH_COMMAND": _ssh_command(known_hosts), "GIT_SSH_VARIANT": "ssh"}
     with contextlib.ExitStack() as stack:
         if auth is not None and auth.ssh_private_key:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="hoist-git-"))
@@ -322,7 +415,8 @@ class GitSource:
         self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=self._root))
         try:
-            self._network(["clone", "--mirror", "--quiet", "--", url, str(tmp)], url, auth)
+            args = ["clone", "--mirror", "--quiet", "--", url, str(tmp)]
+            self._network(args, url, auth, _pinned(tmp))
             try:
                 tmp.replace(path)
             except OSError as exc:  # another Hoist process cloned it first: use theirs
@@ -332,37 +426,41 @@ class GitSource:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def _fetch(self, path: Path, url: str, auth: GitAuth | None) -> None:
-        argv = ["git", "--git-dir", str(path), "config", "--", "remote.origin.url", url]
-        done = _run(argv, _base_env(), _READ_TIMEOUT, what=f"cannot update the mirror {path}")
-        if done.returncode != 0:
-            reason = _first_line(done.stderr, done.returncode)
-            raise HoistError(f"cannot update the mirror {path}: {reason}")
-        self._network(["--git-dir", str(path), "fetch", "--prune", "--quiet", "origin"], url, auth)
+        git_dir, config = ["--git-dir", str(path)], ["--file", str(path / "config")]
+        args = [*git_dir, "config", *config, "--", "remote.origin.url", url]
+        what = f"cannot update the mirror {path}"
+        status, _, err = _execute(args, _pinned(path), _READ_TIMEOUT, what=what)
+        if status != 0:
+            raise HoistError(f"{what}: {_first_line(err, status)}")
+        args = [*git_dir, "fetch", "--prune", "--quiet", "origin"]
+        self._network(args, url, auth, _pinned(path))
 
-    def _network(self, args: list[str], url: str, auth: GitAuth | None) -> None:
+    def _network(
+        self, args: list[str], url: str, auth: GitAuth | None, pinned: dict[str, str]
+    ) -> None:
         what = f"cannot fetch `{_scrub(url, auth)}`"
         with _auth_env(auth, self._root, self._known_hosts) as env:
-            done = _run(["git", *_NETWORK_CONFIG, *args], env, self._fetch_timeout, what=what)
-        if done.returncode != 0:
-            reason = _first_line(done.stderr, done.returncode)
-            raise HoistError(f"{what}: {_scrub(reason, auth)}")
+            argv = [*_NETWORK_CONFIG, *args]
+            status, _, err = _execute(argv, {**env, **pinned}, self._fetch_timeout, what=what)
+        if status != 0:
+            raise HoistError(f"{what}: {_scrub(_first_line(err, status), auth)}")
         _log.info("fetched %s", _scrub(url, auth))
 
     # Reading the mirror (runs in a worker thread).
 
-    def _git(self, slug: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    def _git(self, slug: str, *args: str) -> tuple[int, bytes, str]:
         path = self.mirror_path(slug)
         if not (path / "HEAD").is_file():
             raise HoistError(f"project `{slug}` has no git mirror yet: fetch it first")
-        argv = ["git", "--git-dir", str(path), *args]
-        return _run(argv, _base_env(), _READ_TIMEOUT, what=f"git {args[0]} in `{slug}`")
+        argv = ["--git-dir", str(path), *args]
+        return _execute(argv, _pinned(path), _READ_TIMEOUT, what=f"git {args[0]} in `{slug}`")
 
     def _out(self, slug: str, *args: str) -> str:
-        done = self._git(slug, *args)
-        if done.returncode != 0:
-            reason = _first_line(done.stderr, done.returncode)
+        status, out, err = self._git(slug, *args)
+        if status != 0:
+            reason = _first_line(err, status)
             raise HoistError(f"git {args[0]} failed in the mirror of `{slug}`: {reason}")
-        return done.stdout.decode("utf-8", "replace")
+        return out.decode("utf-8", "replace")
 
     def _refs(self, slug: str, prefix: str, kind: Literal["branch", "tag"]) -> list[RefInfo]:
         out = self._out(slug, "for-each-ref", "--sort=-creatordate", _REF_FORMAT, prefix)
@@ -371,15 +469,15 @@ class GitSource:
     def _log(self, slug: str, ref: str, limit: int) -> list[Commit]:
         self._check_ref(slug, ref)
         rev = f"{ref}^{{commit}}"
-        done = self._git(
+        status, out, err = self._git(
             slug, "log", f"-n{max(limit, 0)}", _COMMIT_FORMAT, "--end-of-options", rev, "--"
         )
-        if done.returncode != 0:
-            if any(marker in done.stderr for marker in _UNKNOWN_REV):
+        if status != 0:
+            if any(marker in err for marker in _UNKNOWN_REV):
                 raise self._unknown(slug, ref)
-            reason = _first_line(done.stderr, done.returncode)
+            reason = _first_line(err, status)
             raise HoistError(f"git log failed in the mirror of `{slug}`: {reason}")
-        return _parse_commits(done.stdout.decode("utf-8", "replace"))
+        return _parse_commits(out.decode("utf-8", "replace"))
 
     def _resolve(self, slug: str, ref: str) -> Commit:
         commits = self._log(slug, ref, 1)
@@ -398,14 +496,15 @@ class GitSource:
     def _checkout(self, slug: str, sha: str, workspace: Path) -> None:
         commit = self._resolve(slug, sha)
         _empty_dir(workspace)
-        tree = ["--work-tree", str(workspace), "read-tree", "-u", "--reset", commit.sha]
+        path = self.mirror_path(slug)
+        argv = ["--git-dir", str(path), "--work-tree", str(workspace)]
+        argv += ["read-tree", "-u", "--reset", commit.sha]
+        what = f"cannot check out {commit.sha[:12]} of `{slug}`"
         with tempfile.TemporaryDirectory(prefix="hoist-index-") as tmp:
-            env = {**_base_env(), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            argv = ["git", "--git-dir", str(self.mirror_path(slug)), *tree]
-            what = f"cannot check out {commit.sha[:12]} of `{slug}`"
-            done = _run(argv, env, self._fetch_timeout, what=what)
-        if done.returncode != 0:
-            raise HoistError(f"{what}: {_first_line(done.stderr, done.returncode)}")
+            env = {**_pinned(path), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            status, _, err = _execute(argv, env, self._fetch_timeout, what=what)
+        if status != 0:
+            raise HoistError(f"{what}: {_first_line(err, status)}")
 
     # Refs as data.
 
@@ -416,8 +515,8 @@ class GitSource:
             return
         if not 0 < len(ref) <= 1024 or ref.startswith("-") or "\0" in ref:
             raise self._unknown(slug, ref)
-        argv = ["git", "check-ref-format", "--allow-onelevel", ref]
-        if _run(argv, _base_env(), _READ_TIMEOUT, what="git check-ref-format").returncode:
+        argv = ["check-ref-format", "--allow-onelevel", ref]
+        if _execute(argv, {}, _READ_TIMEOUT, what="git check-ref-format")[0]:
             raise self._unknown(slug, ref)
 
     def _unknown(self, slug: str, ref: str) -> NotFoundError:

@@ -160,16 +160,99 @@ async def test_a_password_in_the_url_is_scrubbed_from_errors(tmp_path: Path) -> 
     assert f"http://bob:***@127.0.0.1:{port}/repo.git" in str(caught.value)
 
 
-async def test_git_gets_a_minimal_environment_not_hoists(
+async def test_inherited_git_variables_do_not_move_git_off_the_mirror(
     tmp_path: Path, source: GitSource, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trace = tmp_path / "trace"
-    monkeypatch.setenv("GIT_TRACE", str(trace))  # any git that saw this would write to it
-    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(tmp_path / "elsewhere"))
-    await source.ensure_mirror("shop", str(upstream.path))
-    assert (await source.resolve("shop", "main")).sha == upstream.sha["c4"]
+    """GitPython hands git Hoist's whole environment: whatever there would point git at another
+    repository, object store, namespace or config, or make it trace, is pinned or switched off."""
+    elsewhere = tmp_path / "elsewhere"  # every path below lies under it; git must create none
+    for name in (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_COMMON_DIR",
+        "GIT_CONFIG",  # where `git config` would write the mirror's URL
+    ):
+        monkeypatch.setenv(name, str(elsewhere / name))
+    traces = [tmp_path / name for name in ("GIT_TRACE", "GIT_TRACE_PACKET", "GIT_TRACE2_EVENT")]
+    for trace in traces:  # in a directory that exists: git would write them
+        monkeypatch.setenv(trace.name, str(trace))
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q")
+    (other / "alien.txt").write_text("not in shop\n")
+    alien = commit(other, "alien", on=9)
+    monkeypatch.setenv("GIT_ALTERNATE_OBJECT_DIRECTORIES", str(other / ".git" / "objects"))
+    monkeypatch.setenv("GIT_NAMESPACE", "other")  # would make `fetch --prune` drop every ref
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'protocol.file.allow=never'")  # a parent's -c
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "protocol.allow")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "never")
+    (upstream.path / "new.txt").write_text("new\n")
+    c5 = commit(upstream.path, "newer", on=6)
+    await source.ensure_mirror("shop", str(upstream.path))  # config, then fetch --prune
+    assert [b.name for b in await source.branches("shop")] == ["main", "feature/x", "old-branch"]
+    assert [t.sha for t in await source.tags("shop")] == [upstream.sha["c2"], upstream.sha["c1"]]
+    assert (await source.resolve("shop", "main")).sha == c5
+    assert [c.subject for c in await source.commits("shop", "v1.1")] == [
+        "add feature",
+        "initial import",
+    ]
+    assert (await source.log_between("shop", "v1.1", "main"))[1] == 2
     await source.checkout("shop", "main", tmp_path / "ws")
-    assert not trace.exists()
+    assert sorted(p.name for p in (tmp_path / "ws").iterdir()) == [
+        "README.md",
+        "lib",
+        "new.txt",
+        "readme-link",
+        "run.sh",
+    ]
+    copy = await source.ensure_mirror("copy", upstream.path.as_uri())  # a clone, too
+    assert (copy / "objects" / "pack").is_dir()
+    assert (await source.resolve("copy", "main")).sha == c5
+    with pytest.raises(NotFoundError, match="unknown ref"):
+        await source.resolve("shop", alien)  # only in the alternate store
+    assert not elsewhere.exists()
+    assert not any(trace.exists() for trace in traces)
+
+
+async def test_hoists_own_askpass_is_not_used(
+    tmp_path: Path, http_git: HttpGit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    askpass = tmp_path / "operator" / "askpass.sh"
+    askpass.parent.mkdir()
+    answers = f"Username*) echo x-access-token ;; *) echo {http_git.token} ;;"
+    askpass.write_text(f'#!/bin/sh\ncase "$1" in {answers} esac\n')
+    askpass.chmod(0o700)
+    plain = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GIT_ASKPASS": str(askpass)}
+    ls_remote = ["git", "ls-remote", http_git.url]
+    assert subprocess.run(ls_remote, env=plain, capture_output=True).returncode == 0  # it works
+    for name in ("GIT_ASKPASS", "SSH_ASKPASS"):
+        monkeypatch.setenv(name, str(askpass))
+    monkeypatch.setenv("SSH_ASKPASS_REQUIRE", "force")
+    with pytest.raises(HoistError, match="cannot fetch"):
+        await GitSource(tmp_path / "mirrors").ensure_mirror("private", http_git.url)
+
+
+async def test_a_fetch_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
+    src = GitSource(tmp_path / "mirrors", fetch_timeout=1.0)
+    with socket.socket() as sock:  # connections complete, but nothing ever answers
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/repo.git"
+        with pytest.raises(HoistError) as caught:
+            await src.ensure_mirror("shop", url)
+    assert str(caught.value) == f"cannot fetch `{url}`: timed out after 1 s"
+    assert list((tmp_path / "mirrors").iterdir()) == []
+
+
+async def test_git_missing_is_a_clear_error(
+    source: GitSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(HoistError, match="^git for-each-ref in `shop`: cannot run git: No such"):
+        await source.branches("shop")
 
 
 async def test_a_malformed_slug_is_a_usage_error(tmp_path: Path, upstream: Upstream) -> None:
@@ -486,6 +569,31 @@ async def test_ssh_key_reaches_git_through_a_short_lived_agent_only(
         text=True,
     )
     assert sshd.host_key in pinned.stdout  # first use pinned in Hoist's known_hosts
+
+
+async def test_hoists_own_ssh_agent_is_not_offered(
+    tmp_path: Path, sshd: SshServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sock = tmp_path / "agent.sock"
+    argv = ["ssh-agent", "-D", "-a", str(sock)]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as agent:
+        try:
+            assert agent.stdout is not None and agent.stdout.readline().startswith(b"SSH_AUTH")
+            env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SSH_AUTH_SOCK": str(sock)}
+            add = ["ssh-add", "-q", "-"]
+            subprocess.run(add, input=sshd.private_key.encode(), env=env, check=True)
+            ssh = "ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+            ls_remote = ["git", "ls-remote", sshd.url]
+            done = subprocess.run(
+                ls_remote, env={**env, "GIT_SSH_COMMAND": ssh}, capture_output=True
+            )
+            assert done.returncode == 0  # the agent does get git in
+            monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+            src = GitSource(tmp_path / "mirrors", known_hosts=tmp_path / "known_hosts")
+            with pytest.raises(HoistError, match="Permission denied"):
+                await src.ensure_mirror("private", sshd.url)  # Hoist's agent is not offered
+        finally:
+            agent.kill()
 
 
 async def test_a_wrong_ssh_key_fails_cleanly_without_leaking_it(
