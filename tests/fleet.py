@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +17,9 @@ from core.engine.settings import EngineSettings
 from core.inventory import service
 from core.inventory.specs import EnvSpec, KeySpec, ProjectSpec, ServerSpec
 from core.keys import KeyMaterial
+from core.sandbox.ssh_host import LocalSSHHost, isolation_available
 from core.secrets import SecretBox, generate_secret
 from core.store.models import DeployTask, StageRun
-from tests.fakes.sshd import LocalSSHServer
 from tests.gitrepo import GitRepo
 
 ALICE = Actor("alice", via="cli")
@@ -28,7 +29,7 @@ ALICE = Actor("alice", via="cli")
 class Fleet:
     home: Path
     repo: GitRepo
-    hosts: dict[str, LocalSSHServer]
+    hosts: dict[str, LocalSSHHost]
     engine: Engine
     bus: EventBus
     data: Path
@@ -45,12 +46,22 @@ class Fleet:
         await task.refresh_from_db()
         return task
 
-    def link(self, server: str) -> Path:
-        """Where `server`'s deploy link is on this machine's disk."""
-        return self.roots.get(server, self.data) / "prod" / "shop"
+    def on_disk(self, server: str, path: str | Path) -> Path:
+        """Where a path as `server` sees it lies on this machine's disk."""
+        root = self.roots.get(server, self.data)
+        return root / Path(path).relative_to(self.data)
 
-    def live(self, server: str) -> str:
-        return self.link(server).resolve().name
+    def link(self, server: str) -> Path:
+        """`server`'s deploy link, on this machine's disk."""
+        return self.on_disk(server, self.data / "prod" / "shop")
+
+    def release(self, server: str) -> Path:
+        """The release folder `server`'s link points at, on this machine's disk."""
+        return self.on_disk(server, os.readlink(self.link(server)))
+
+    def live(self, server: str) -> str | None:
+        link = self.link(server)
+        return self.release(server).name if link.is_symlink() else None
 
     async def describe(self, task: DeployTask) -> str:
         """Every node as `server/stage: status error`, for assertion messages."""
@@ -66,9 +77,13 @@ class Fleet:
 
 
 async def make_fleet(
-    tmp: Path, names: Sequence[str], *, batch: int = 0, keep: int = 5, isolated: bool = False
+    tmp: Path, names: Sequence[str], *, batch: int = 0, keep: int = 5, isolated: bool = True
 ) -> Fleet:
-    """Start hosts, write the inventory (project shop, env prod) and an engine."""
+    """Start hosts, write the inventory (project shop, env prod) and an engine.
+
+    Hosts see their own root at `tmp/data` when the machine allows it (see isolation).
+    """
+    isolated = isolated and isolation_available() is None
     home = tmp / "home"
     box = SecretBox(generate_secret())
     client = asyncssh.generate_private_key("ssh-ed25519")
@@ -80,10 +95,14 @@ async def make_fleet(
     data = tmp / "data"
     data.mkdir()
     hosts = {}
+    roots: dict[str, Path] = {}
     for name in names:
-        host = LocalSSHServer(material.public)
+        root = tmp / "roots" / name if isolated else None
+        host = LocalSSHHost(material.public, name=name, root=root, mount_at=data if root else None)
         await host.start()
         hosts[name] = host
+        if root is not None:
+            roots[name] = root
     await service.add_key(ALICE, KeySpec("deploy", "deploy", material), box)
     for name, host in hosts.items():
         await service.add_server(
@@ -108,7 +127,7 @@ async def make_fleet(
     bus = EventBus()
     settings = EngineSettings(home=home, lease_seconds=30)
     engine = Engine(settings, box, bus=bus)
-    return Fleet(home, repo, hosts, engine, bus, data)
+    return Fleet(home, repo, hosts, engine, bus, data, roots)
 
 
 async def stop_fleet(fleet: Fleet) -> None:

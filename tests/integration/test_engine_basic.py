@@ -23,7 +23,7 @@ async def test_a_deploy_switches_the_link_to_the_exact_commit(fleet: Fleet):
     events = fleet.bus.subscribe()
     task = await fleet.deploy()
     assert task.status == TaskStatus.SUCCEEDED, await fleet.describe(task)
-    release = fleet.link("web1").resolve()
+    release = fleet.release("web1")
     assert release.name == task.version
     assert (release / "index.html").read_text() == "v1\n"
     assert (release / "bin/run").stat().st_mode & 0o111
@@ -49,7 +49,7 @@ async def test_a_failing_hook_fails_the_node_and_retry_reruns_only_it(fleet: Fle
     assert post.status == NodeStatus.FAILED and post.exit_status == 7
     assert "service did not start" in post.output
     upload_finished = nodes[("web1", "upload")].finished_at
-    marker.touch()
+    fleet.on_disk("web1", marker).touch()
     await fleet.engine.retry(task.id, ALICE)
     assert await fleet.engine.run(task.id) == TaskStatus.SUCCEEDED
     nodes = await fleet.nodes(task)
