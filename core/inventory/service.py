@@ -150,7 +150,11 @@ async def update_env(actor: Actor, project: str, name: str, **changes: Any) -> d
     async with in_transaction():
         env = await lookup.get_environment(project, name)
         current = await state.env_state(env)
-        spec = EnvSpec(project=project, name=name, **_as_tuples(current | _given(changes)))
+        given = _given(changes)
+        values = current | given
+        if "approvals_required" in given and "templates_only" not in given:
+            values["templates_only"] = None  # back to the default that follows approvals
+        spec = EnvSpec(project=project, name=name, **_as_tuples(values))
         changed = diff(current, spec.desired())
         if changed:
             await state.write_env(env, spec)
