@@ -105,7 +105,8 @@ class Engine:
         ctx = await TaskContext.load(task_id)
         again = nodes_to_retry({k: node_done(n) for k, n in ctx.nodes.items()})
         for key in sorted(again):
-            await self.recorder.reset_node(ctx.nodes[key])
+            if ctx.nodes[key].status != NodeStatus.PENDING:
+                await self.recorder.reset_node(ctx.nodes[key])
         await self.recorder.move_task(task, TaskStatus.QUEUED, finished_at=None)
         await record(actor, "task.retry", f"task:{task_id}", nodes=len(again))
         return task
