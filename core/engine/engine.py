@@ -29,6 +29,7 @@ from core.engine.runner import TaskRun, release_task
 from core.engine.settings import EngineSettings
 from core.errors import ConflictError, NotFoundError
 from core.inventory.lookup import get_environment
+from core.locks import current_lock
 from core.secrets import SecretBox
 from core.source.git import GitSource
 from core.status import NodeStatus, Stage, TaskStatus
@@ -171,6 +172,8 @@ class Engine:
             )
             if busy or first is None or first.id != task.id:
                 return False
+            if await current_lock(task.environment_id, self.recorder.clock()) is not None:
+                return False
             await self.recorder.move_task(
                 task,
                 TaskStatus.RUNNING,
@@ -202,8 +205,11 @@ class Engine:
             renewed = await DeployTask.filter(id=task_id, status=TaskStatus.RUNNING).update(
                 **self._lease()
             )
-            if not renewed:
-                job.cancel()
+            if renewed or job.done():
+                continue
+            current = await DeployTask.get(id=task_id)
+            if current.status in (TaskStatus.CANCELLED, TaskStatus.INTERRUPTED):
+                job.cancel()  # someone stopped it elsewhere; a finished run is left alone
 
     async def _stop(self, task: DeployTask) -> None:
         job = self._runs.get(task.id)
@@ -244,6 +250,10 @@ class Engine:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), POLL_SECONDS)
         self._changed.clear()
+
+    def wake(self) -> None:
+        """Something outside changed (an unlock): queued tasks check their turn again."""
+        self._notify()
 
     def _notify(self) -> None:
         self._changed.set()

@@ -18,7 +18,7 @@ from core.engine.steps import run_node
 from core.secrets import SecretBox
 from core.source.git import GitSource
 from core.status import DeployMode, NodeStatus, TaskKind, TaskStatus
-from core.store.models import DeployTask
+from core.store.models import DeployTask, Server
 
 _log = logging.getLogger(__name__)
 
@@ -151,21 +151,23 @@ class TaskRun:
                 await self.recorder.skip_node(node, reason)
 
     async def _cleanup(self) -> None:
+        """Remove old releases on every server at once; a failure here never fails the task."""
         if self.ctx.task.kind != TaskKind.DEPLOY:
             return
         keep = self.ctx.project.keep_releases
-        for connection_server in list(self.ctx.servers.values()):
-            stages = ServerStages(
-                self.ctx, connection_server, self.connections, self.settings, Path(), ""
-            )
-            try:
-                removed = await stages.cleanup(keep)
-            except Exception as error:  # cleanup never fails a good release
-                _log.warning("cleanup on %s failed: %s", connection_server.name, error)
-                continue
-            if removed:
-                _log.info("removed %s from %s", ", ".join(removed), connection_server.name)
+        await asyncio.gather(*(self._cleanup_one(s, keep) for s in self.ctx.servers.values()))
         await _prune_packages(self.settings, self.ctx.task, keep)
+
+    async def _cleanup_one(self, server: Server, keep: int) -> None:
+        stages = ServerStages(self.ctx, server, self.connections, self.settings, Path(), "")
+        try:
+            async with self.semaphore:
+                removed = await stages.cleanup(keep)
+        except Exception as error:  # cleanup never fails a good release
+            _log.warning("cleanup on %s failed: %s", server.name, error)
+            return
+        if removed:
+            _log.info("removed %s from %s", ", ".join(removed), server.name)
 
 
 async def release_task(env_id: int, version: str) -> DeployTask:

@@ -14,30 +14,12 @@ from core.engine.plan import ReleasePaths
 
 q = shlex.quote
 
-
-def prepare_upload(paths: ReleasePaths) -> str:
-    """Make the upload folder; print the release the server points at (for the record)."""
-    return "\n".join(
-        [
-            "set -eu",
-            f"mkdir -p {q(posixpath_dir(paths.archive))}",
-            f"readlink {q(paths.link)} || true",
-        ]
-    )
+PREVIOUS = "previous: "
+"""Switch scripts first print this, then where the link pointed before."""
 
 
-def verify_upload(paths: ReleasePaths, sha256: str) -> str:
-    """Check the uploaded archive's checksum; a damaged upload is removed."""
-    archive = q(paths.archive)
-    return "\n".join(
-        [
-            "set -eu",
-            f"echo {q(sha256 + '  ' + paths.archive)} | sha256sum -c --quiet - >/dev/null 2>&1"
-            f" || {{ rm -f {archive}; echo 'checksum mismatch: the upload was damaged' >&2;"
-            " exit 3; }",
-            "echo checksum ok",
-        ]
-    )
+def _print_previous(link: str) -> str:
+    return f'echo "{PREVIOUS}$(readlink {q(link)} || true)"'
 
 
 def unpack_and_switch(paths: ReleasePaths) -> str:
@@ -52,6 +34,7 @@ def unpack_and_switch(paths: ReleasePaths) -> str:
     return "\n".join(
         [
             "set -eu",
+            _print_previous(paths.link),
             f"rm -rf {q(tmp)}",
             f"mkdir -p {q(tmp)}",
             f"tar -xzf {q(paths.archive)} -C {q(tmp)} --no-same-owner",
@@ -80,6 +63,7 @@ def rollback_to(paths: ReleasePaths) -> str:
     return "\n".join(
         [
             "set -eu",
+            _print_previous(paths.link),
             f"[ -d {q(paths.release_dir)} ] "
             "|| { echo 'release not on this server' >&2; exit 4; }",
             switch_link(paths.link, paths.release_dir),

@@ -67,12 +67,10 @@ class ServerStages:
                 "deploy the commit again as a new task"
             )
         conn = await self.conn()
-        await conn.run(scripts.prepare_upload(self.paths))
-        sent = await conn.upload(self.package, self.paths.archive)
-        output.line(f"sent {sent} bytes")
-        status = await self.run(scripts.verify_upload(self.paths, self.sha256), output)
+        sent = await conn.upload(self.package, self.paths.archive, sha256=self.sha256)
+        output.line(f"sent {sent} bytes, checksum verified on the server")
         self.uploaded = True
-        return StepResult(status, {"bytes_sent": sent})
+        return StepResult(0, {"bytes_sent": sent})
 
     async def upload_if_missing(self, output: NodeOutput) -> StepResult:
         conn = await self.conn()
@@ -90,13 +88,18 @@ class ServerStages:
         return await self._switch(scripts.rollback_to(self.paths), output)
 
     async def _switch(self, script: str, output: NodeOutput) -> StepResult:
+        """Run a switch script; its first line says what the link pointed at before."""
         conn = await self.conn()
-        before = await conn.run(f"readlink {scripts.q(self.paths.link)} || true")
-        previous = before.output.strip() or None
-        status = await self.run(script, output)
-        if status == 0:
+        result = await conn.run(script)
+        lines = result.output.splitlines()
+        previous = None
+        if lines and lines[0].startswith(scripts.PREVIOUS):
+            previous = lines.pop(0).removeprefix(scripts.PREVIOUS).strip() or None
+        for line in lines:
+            output.line(line)
+        if result.exit_status == 0:
             output.line(f"{self.paths.link} → {self.paths.release_dir}")
-        return StepResult(status, {"previous_release": previous})
+        return StepResult(result.exit_status, {"previous_release": previous})
 
     async def hook(self, script: str, cwd: str, output: NodeOutput) -> StepResult:
         facts = self.ctx.facts(self.server.name)

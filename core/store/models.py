@@ -215,6 +215,26 @@ class StageRun(Model):
         unique_together = (("task", "stage", "server_name"),)
 
 
+class EnvironmentLock(Model):
+    """Someone holds an environment: no deploy starts there until it is unlocked or expires."""
+
+    id = fields.IntField(primary_key=True)
+    environment: fields.OneToOneRelation[Environment] = fields.OneToOneField(
+        "hoist.Environment", related_name="lock", on_delete=fields.CASCADE
+    )
+    holder = fields.CharField(max_length=128)
+    reason = fields.TextField(default="")
+    until = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    waiting: Any = fields.JSONField(default=list)
+    """Who asked to deploy while it was locked, to tell them when it frees up."""
+
+    environment_id: int
+
+    class Meta:
+        table = "environment_lock"
+
+
 class AuditEvent(Model):
     """Append-only record of who changed what, from where."""
 

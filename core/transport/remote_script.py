@@ -7,6 +7,7 @@ Everything that varies (the script, its environment) travels as that payload.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections.abc import Mapping
@@ -35,10 +36,22 @@ def payload(script: str, env: Mapping[str, str] | None) -> bytes:
     return text.encode() + b"\0"
 
 
-def upload_script(remote_path: str) -> str:
-    """Write standard input aside, then rename it over `remote_path` once it is complete."""
+def upload_script(remote_path: str, sha256: str | None = None) -> str:
+    """Write standard input aside (making its folder), check it, rename it over `remote_path`.
+
+    With `sha256`, a damaged upload is removed and the script exits 3 with a message.
+    """
     part, final = shlex.quote(f"{remote_path}.hoist-part"), shlex.quote(remote_path)
-    return f"cat > {part} && mv -f -- {part} {final}"
+    folder = shlex.quote(posixpath.dirname(remote_path) or "/")
+    check = ""
+    if sha256:
+        line = shlex.quote(f"{sha256}  {remote_path}.hoist-part")
+        check = (
+            f" && {{ echo {line} | sha256sum -c --quiet - >/dev/null 2>&1"
+            f" || {{ rm -f -- {part}; echo 'checksum mismatch: the upload was damaged' >&2;"
+            " exit 3; }; }"
+        )
+    return f"mkdir -p -- {folder} && cat > {part}{check} && mv -f -- {part} {final}"
 
 
 # TERM the group, wait for its last live (non-zombie) member to go, KILL it after the grace.

@@ -132,6 +132,7 @@ class Remote(Protocol):
         *,
         on_progress: ProgressCallback | None = None,
         timeout: float | None = None,
+        sha256: str | None = None,
     ) -> int: ...
 
     async def close(self) -> None: ...
@@ -209,10 +210,12 @@ class Connection:
         *,
         on_progress: ProgressCallback | None = None,
         timeout: float | None = None,
+        sha256: str | None = None,
     ) -> int:
-        """Stream bytes to `remote_path` (written aside, then renamed); returns bytes sent."""
+        """Stream bytes to `remote_path` (written aside, checked against `sha256` when given,
+        then renamed); returns bytes sent."""
         chunks = file_chunks(source) if isinstance(source, Path) else source
-        script = payload(upload_script(remote_path), None)
+        script = payload(upload_script(remote_path, sha256), None)
         result, sent = await self._execute(script, chunks, timeout, None, on_progress)
         if not result.ok:
             detail = result.output.strip() or f"exit status {result.exit_status}"

@@ -222,10 +222,13 @@ async def test_upload_from_a_local_file(server: LocalSSHHost, key, tmp_path: Pat
     assert sent == 700_000 and (tmp_path / "remote.bin").read_bytes() == source.read_bytes()
 
 
-async def test_upload_to_an_unwritable_path_says_so(server: LocalSSHHost, key):
+async def test_upload_to_an_unwritable_path_says_so(server: LocalSSHHost, key, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    target = f"{blocker}/dir/x"
     async with connect(server.target("web1", key.private)) as conn:
-        with pytest.raises(UploadError, match="cannot write `/nonexistent/dir/x` on `web1`"):
-            await conn.upload(_chunks(b"data", 2), "/nonexistent/dir/x")
+        with pytest.raises(UploadError, match=f"cannot write `{target}` on `web1`"):
+            await conn.upload(_chunks(b"data", 2), target)
 
 
 # --- refusing to connect -----------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Remote scripts are built from data with quoting; run them with a local bash to prove it."""
 
+import hashlib
 import subprocess
 from pathlib import Path
 
 from core.engine import scripts
 from core.engine.plan import ReleasePaths
+from core.transport.remote_script import upload_script
 
 
 def bash(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -40,14 +42,24 @@ def test_rollback_to_a_missing_release_exits_4(tmp_path: Path):
     assert result.returncode == 4 and "release not on this server" in result.stderr
 
 
-def test_verify_upload_rejects_a_damaged_archive(tmp_path: Path):
-    paths = ReleasePaths.of(str(tmp_path / "codes"), str(tmp_path / "prod"), "shop", "prod", "v1")
-    archive = Path(paths.archive)
-    archive.parent.mkdir(parents=True)
-    archive.write_bytes(b"damaged")
-    result = bash(scripts.verify_upload(paths, "0" * 64), tmp_path)
+def test_an_upload_with_the_wrong_checksum_is_removed(tmp_path: Path):
+    target = tmp_path / "codes" / ".hoist-upload" / "v1.tar.gz"
+    script = upload_script(str(target), "0" * 64)
+    result = subprocess.run(["bash", "-c", script], input="damaged", capture_output=True, text=True)
     assert result.returncode == 3 and "checksum mismatch" in result.stderr
-    assert not archive.exists()
+    assert list(target.parent.iterdir()) == []
+
+
+def test_an_upload_with_the_right_checksum_lands(tmp_path: Path):
+    target = tmp_path / "codes" / "v1.tar.gz"
+    sha = hashlib.sha256(b"release").hexdigest()
+    result = subprocess.run(
+        ["bash", "-c", upload_script(str(target), sha)],
+        input="release",
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and target.read_text() == "release"
 
 
 def test_list_and_remove_releases(tmp_path: Path):
