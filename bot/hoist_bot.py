@@ -1,0 +1,263 @@
+"""What the Slack listeners call: every request checked, then handed to the core.
+
+Listeners stay thin (parse, call one method here, reply); this class knows the engine, the
+Slack client and the rules. Runs happen in background tasks so no request waits for a deploy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import texts
+from bot.blocks.data import NodeView
+from bot.blocks.progress import log_snippet
+from bot.blocks.task_message import task_message
+from bot.command_parser import Deploy, Lock, Unlock
+from bot.notifier import Notifier
+from bot.people import rules_for
+from bot.task_view import ChangeCache, task_view
+from core.approvals import NotAllowed, decide
+from core.audit import Actor
+from core.engine.engine import Engine
+from core.engine.requests import DeployRequest
+from core.engine.views import seconds_between
+from core.errors import ConflictError, HoistError, NotFoundError
+from core.inventory.lookup import get_environment
+from core.inventory.service import add_template
+from core.inventory.specs import TemplateSpec
+from core.locks import current_lock, lock, note_waiting, unlock
+from core.permissions import Action, Rules, allowed, refusal
+from core.status import Decision, DeployMode, HookStage, NodeStatus, TaskStatus
+from core.store.models import DeployTask, Environment, StageRun
+
+HOOK_STAGES = frozenset(s.value for s in HookStage)
+SNIPPET_LINES = 20
+
+
+class HoistBot:
+    """The Slack surface's use of the core."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        client: AsyncWebClient,
+        *,
+        public_url: str | None = None,
+        min_update_interval: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.client = client
+        self.public_url = public_url
+        self.changes = ChangeCache(engine.git)
+        self.notifier = Notifier(
+            client, engine.bus, self.render, self.snippet, min_interval=min_update_interval
+        )
+        self._runs: set[asyncio.Task[Any]] = set()
+
+    def start(self) -> None:
+        self.notifier.start()
+
+    async def stop(self) -> None:
+        await self.wait_idle()
+        await self.notifier.stop()
+
+    async def wait_idle(self) -> None:
+        """Every run started here has come to rest and every message caught up (tests)."""
+        while self._runs:
+            await asyncio.gather(*list(self._runs), return_exceptions=True)
+        await self.notifier.idle.wait()
+
+    def now(self) -> datetime:
+        return self.engine.recorder.clock()
+
+    async def render(self, task_id: int) -> dict[str, Any]:
+        view = await task_view(task_id, self.changes, log_url=None)
+        return task_message(view, self.now())
+
+    async def snippet(self, task_id: int, node_id: int) -> dict[str, Any] | None:
+        """A thread message for a finished node: a failure's error, or a hook's output tail."""
+        node = await StageRun.get_or_none(id=node_id)
+        if node is None:
+            return None
+        hook = str(node.stage) in HOOK_STAGES
+        if node.status == NodeStatus.SUCCEEDED and not (hook and node.output.strip()):
+            return None
+        view = NodeView(
+            str(node.stage),
+            node.server_name,
+            str(node.status),
+            seconds_between(node.started_at, node.finished_at),
+            node.error,
+            node.bytes_sent,
+        )
+        return log_snippet(task_id, view, node.output.splitlines()[-SNIPPET_LINES:])
+
+    async def rules(self, env: Environment) -> Rules:
+        return await rules_for(self.client, list(env.deployers), list(env.reviewers))
+
+    async def check(
+        self, env: Environment, action: Action, user: str, requester: str | None = None
+    ) -> Rules:
+        rules = await self.rules(env)
+        if not allowed(rules, action, user, requester=requester):
+            raise NotAllowed(refusal(action, user, rules, requester=requester))
+        return rules
+
+    async def deploy(self, user: str, channel: str, command: Deploy) -> str:
+        """`/deploy PROJECT ENV [REF] …`: check, create, announce, start when allowed."""
+        env = await get_environment(command.project, command.env)
+        await self.check(env, Action.DEPLOY, user)
+        request = DeployRequest(
+            project=command.project,
+            env=command.env,
+            requester=user,
+            ref=command.ref,
+            mode=DeployMode.CANARY if command.canary else DeployMode.FULL,
+            canary=command.canary,
+            note=command.note,
+            via="slack",
+        )
+        return await self.create(request, env, channel)
+
+    async def create(self, request: DeployRequest, env: Environment, channel: str) -> str:
+        task = await self.engine.deploy(request, Actor(request.requester, via="slack"))
+        await self.announce(task, env.project.channel or channel)
+        reply = texts.task_created(task.id, task.version, str(task.status))
+        lock = await current_lock(env, self.now())
+        if lock is not None:
+            await note_waiting(env, request.requester)
+            reply += " " + texts.env_locked(lock.holder, lock.reason, lock.until)
+        if task.status == TaskStatus.QUEUED:
+            self.run(task.id)
+        return reply
+
+    async def announce(self, task: DeployTask, channel: str) -> None:
+        """Post the task's message and remember where it is."""
+        payload = await self.render(task.id)
+        response = await self.client.chat_postMessage(channel=channel, **payload)
+        await DeployTask.filter(id=task.id).update(
+            slack_channel=response["channel"], slack_ts=response["ts"]
+        )
+
+    def run(self, task_id: int, *, promote: Actor | None = None) -> None:
+        """Run a task in the background; its message follows through the notifier."""
+        coro = self.engine.promote(task_id, promote) if promote else self.engine.run(task_id)
+        job = asyncio.ensure_future(coro)
+        self._runs.add(job)
+        job.add_done_callback(self._runs.discard)
+
+    async def decide(self, user: str, task_id: int, decision: Decision, comment: str = "") -> str:
+        task = await _task(task_id)
+        env = await Environment.get(id=task.environment_id)
+        rules = await self.check(env, Action.APPROVE, user, requester=task.requester)
+        outcome = await decide(
+            task_id,
+            Actor(user, via="slack"),
+            decision,
+            self.engine.recorder,
+            reviewers=rules.reviewers,
+            comment=comment,
+        )
+        self.notifier.touch(task_id)
+        if not outcome.changed:
+            return texts.ALREADY_DECIDED
+        if outcome.task.status == TaskStatus.QUEUED:
+            self.run(task_id)
+        return texts.decision_recorded(decision, outcome.approvals, outcome.required)
+
+    async def task_action(self, user: str, verb: str, task_id: int) -> str:
+        """retry, cancel or promote, from a command or a button."""
+        task = await _task(task_id)
+        env = await Environment.get(id=task.environment_id)
+        actor = Actor(user, via="slack")
+        if verb == "cancel":
+            await self.check(env, Action.CANCEL, user, requester=task.requester)
+            report = await self.engine.cancel(task_id, actor)
+            self.notifier.touch(task_id)
+            return texts.cancelled(task_id, report.switched)
+        if verb == "retry":
+            await self.check(env, Action.RETRY, user)
+            await self.engine.retry(task_id, actor)
+            self.run(task_id)
+            return texts.retrying(task_id)
+        await self.check(env, Action.PROMOTE, user)
+        if task.status != TaskStatus.CANARY:
+            raise ConflictError(f"task #{task_id} is {task.status}, not a canary waiting")
+        self.run(task_id, promote=actor)
+        return texts.promoting(task_id)
+
+    async def create_from_modal(self, request: DeployRequest, saves: list[TemplateSpec]) -> None:
+        """A submitted modal: save the new templates, create the task; errors go to the user."""
+        user = request.requester
+        try:
+            for spec in saves:
+                await add_template(Actor(user, via="slack"), spec)
+            env = await get_environment(request.project, request.env)
+            await env.fetch_related("project")
+            reply = await self.create(request, env, env.project.channel or user)
+        except HoistError as error:
+            reply = f":warning: {error}"
+        await self.tell(user, reply)
+
+    async def tell(self, user: str, text: str) -> None:
+        """A private note to one person (a direct message from the bot)."""
+        await self.client.chat_postMessage(channel=user, text=text)
+
+    def message_link(self, task: DeployTask) -> str | None:
+        if not task.slack_channel or not task.slack_ts:
+            return None
+        return f"https://slack.com/archives/{task.slack_channel}/p{task.slack_ts.replace('.', '')}"
+
+    async def check_may_review(self, user: str, task_id: int) -> None:
+        task = await _task(task_id)
+        env = await Environment.get(id=task.environment_id)
+        await self.check(env, Action.APPROVE, user, requester=task.requester)
+
+    async def rollback_task(self, user: str, task_id: int, channel: str) -> str:
+        """The Rollback button: the task's environment back to the release before the live one."""
+        task = await _task(task_id)
+        env = await Environment.get(id=task.environment_id).prefetch_related("project")
+        return await self.rollback(user, channel, env.project.slug, env.name, None)
+
+    async def lock(self, user: str, command: Lock) -> str:
+        env = await get_environment(command.project, command.env)
+        await self.check(env, Action.LOCK, user)
+        info = await lock(
+            env, Actor(user, via="slack"), command.reason, self.now(), command.duration
+        )
+        return texts.locked(f"{command.project}/{command.env}", info.reason, info.until)
+
+    async def unlock(self, user: str, command: Unlock) -> str:
+        env = await get_environment(command.project, command.env)
+        await self.check(env, Action.LOCK, user)
+        waiting = await unlock(env, Actor(user, via="slack"))
+        await self.freed(env, waiting)
+        return texts.unlocked(f"{command.project}/{command.env}")
+
+    async def freed(self, env: Environment, waiting: list[str]) -> None:
+        """An environment came free: queued tasks may start, and the people waiting hear it."""
+        await env.fetch_related("project")
+        self.engine.wake()
+        for user in waiting:
+            await self.tell(user, texts.env_free(f"{env.project.slug}/{env.name}"))
+
+    async def rollback(
+        self, user: str, channel: str, project: str, env_name: str, version: str | None
+    ) -> str:
+        env = await get_environment(project, env_name)
+        await self.check(env, Action.ROLLBACK, user)
+        task = await self.engine.rollback(project, env_name, Actor(user, via="slack"), to=version)
+        await self.announce(task, env.project.channel or channel)
+        self.run(task.id)
+        return texts.rollback_started(task.id, task.version)
+
+
+async def _task(task_id: int) -> DeployTask:
+    task = await DeployTask.get_or_none(id=task_id)
+    if task is None:
+        raise NotFoundError(f"unknown task #{task_id}")
+    return task

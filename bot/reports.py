@@ -1,0 +1,106 @@
+"""Plain-text answers to `/deploy status`, `history` and `schedule`."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.command_parser import Status
+from bot.hoist_bot import HoistBot
+from core.engine.requests import live_version
+from core.errors import NotFoundError
+from core.inventory.lookup import get_environment, get_project
+from core.status import TaskStatus
+from core.store.models import DeployTask, Environment
+
+ACTIVE = [
+    TaskStatus.PENDING_APPROVAL,
+    TaskStatus.SCHEDULED,
+    TaskStatus.QUEUED,
+    TaskStatus.RUNNING,
+    TaskStatus.CANARY,
+]
+
+
+async def status_text(bot: HoistBot, command: Status) -> str:
+    """One task in detail, or the live release and open tasks of environments."""
+    if command.task_id is not None:
+        return await _one_task(bot, command.task_id)
+    envs = await _environments(command.project, command.env)
+    lines = []
+    for env in envs:
+        live = await live_version(env)
+        open_tasks = await DeployTask.filter(environment=env, status__in=ACTIVE).order_by("id")
+        lines.append(
+            texts.env_status(
+                env.project.slug,
+                env.name,
+                live,
+                [(t.id, t.version, str(t.status)) for t in open_tasks],
+            )
+        )
+    return "\n".join(lines) or texts.NOTHING_YET
+
+
+async def history_text(project: str | None, env: str | None) -> str:
+    envs = await _environments(project, env)
+    tasks = (
+        await DeployTask.filter(environment__in=envs)
+        .order_by("-id")
+        .limit(15)
+        .prefetch_related("environment__project")
+    )
+    return (
+        "\n".join(
+            texts.history_line(
+                t.id,
+                f"{t.environment.project.slug}/{t.environment.name}",
+                t.version,
+                str(t.kind),
+                str(t.status),
+                t.requester,
+            )
+            for t in tasks
+        )
+        or texts.NOTHING_YET
+    )
+
+
+async def schedule_text(project: str | None) -> str:
+    query = DeployTask.filter(status=TaskStatus.SCHEDULED).order_by("scheduled_at")
+    if project:
+        query = query.filter(environment__project=await get_project(project))
+    tasks = await query.prefetch_related("environment__project")
+    return (
+        "\n".join(
+            texts.scheduled_line(
+                t.id,
+                f"{t.environment.project.slug}/{t.environment.name}",
+                t.version,
+                t.scheduled_at,
+            )
+            for t in tasks
+        )
+        or texts.NOTHING_SCHEDULED
+    )
+
+
+async def _one_task(bot: HoistBot, task_id: int) -> str:
+    task = await DeployTask.get_or_none(id=task_id).prefetch_related("environment__project")
+    if task is None:
+        raise NotFoundError(f"unknown task #{task_id}")
+    env = task.environment
+    return texts.task_status(
+        task.id,
+        f"{env.project.slug}/{env.name}",
+        task.version,
+        str(task.status),
+        bot.message_link(task),
+    )
+
+
+async def _environments(project: str | None, env: str | None) -> list[Environment]:
+    if project and env:
+        return [await get_environment(project, env)]
+    query = Environment.filter(enabled=True).prefetch_related("project").order_by("id")
+    if project:
+        query = query.filter(project=await get_project(project))
+    return list(await query)

@@ -1,0 +1,111 @@
+"""Starting and stopping a whole bot: database, engine, Slack client, listeners, HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import build_app, web_client
+from bot.config import BotSettings
+from bot.hoist_bot import HoistBot
+from bot.serve import listen, web_app
+from core.config import Settings
+from core.engine.engine import Engine
+from core.engine.settings import EngineSettings
+from core.secrets import open_box
+from core.status import TaskStatus
+from core.store.db import close_database, open_database
+from core.store.models import DeployTask
+
+
+@dataclass
+class RunningBot:
+    bot: HoistBot
+    app: AsyncApp
+    runner: web.AppRunner | None
+    port: int
+    host: str
+    extra: list[Any] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/slack/events"
+
+    async def stop(self) -> None:
+        await self.bot.stop()
+        if self.runner is not None:
+            await self.runner.cleanup()
+        for item in self.extra:
+            with contextlib.suppress(Exception):
+                await item.close_async()
+
+
+def engine_settings(settings: Settings) -> EngineSettings:
+    hidden = [settings.secret_file]
+    if settings.embedded:
+        hidden.append(settings.home / "hoist.sqlite3")
+    return EngineSettings(
+        home=settings.home, max_parallel=settings.max_parallel, hidden_files=tuple(hidden)
+    )
+
+
+async def start_bot(
+    settings: Settings,
+    bot_settings: BotSettings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    min_update_interval: float = 1.0,
+    open_db: bool = True,
+) -> RunningBot:
+    """Bring everything up; in HTTP mode listen on host:port (0 picks a free port)."""
+    if open_db:
+        await open_database(settings)
+    engine = Engine(engine_settings(settings), await open_box(settings))
+    bot = HoistBot(
+        engine,
+        web_client(bot_settings),
+        public_url=bot_settings.public_url,
+        min_update_interval=min_update_interval,
+    )
+    bot.start()
+    await resume(bot)
+    app = build_app(bot_settings, bot)
+    if bot_settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app, bot_settings.app_token, web_client=bot.client)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        return RunningBot(bot, app, None, 0, host, [handler])
+    runner, bound = await listen(web_app(app), host, port)
+    return RunningBot(bot, app, runner, bound, host)
+
+
+async def resume(bot: HoistBot) -> None:
+    """At start: tasks whose runner died are interrupted; queued ones get their turn."""
+    for task_id in await bot.engine.reap():
+        bot.notifier.touch(task_id)
+    for task in await DeployTask.filter(status=TaskStatus.QUEUED).order_by("id"):
+        bot.run(task.id)
+
+
+async def serve_forever(
+    settings: Settings, bot_settings: BotSettings, host: str, port: int
+) -> None:
+    running = await start_bot(settings, bot_settings, host=host, port=port)
+    where = "Socket Mode" if bot_settings.socket_mode else f"{running.events_url}"
+    print(f"hoist is serving on {where}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await running.stop()
+        await close_database()
