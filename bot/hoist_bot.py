@@ -167,7 +167,7 @@ class HoistBot:
             return texts.ALREADY_DECIDED
         if outcome.task.status == TaskStatus.QUEUED:
             self.run(task_id)
-        return texts.decision_recorded(decision, outcome.approvals, outcome.required)
+        return texts.decision_recorded(task_id, decision, outcome.approvals, outcome.required)
 
     async def task_action(self, user: str, verb: str, task_id: int) -> str:
         """retry, cancel or promote, from a command or a button."""

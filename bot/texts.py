@@ -443,10 +443,10 @@ def env_locked(holder: str, reason: str, until: datetime | None) -> str:
     return f"The environment is locked by {mention(holder)}{end}{why}; the task waits."
 
 
-def decision_recorded(decision: str, approvals: int, required: int) -> str:
+def decision_recorded(task_id: int, decision: str, approvals: int, required: int) -> str:
     if decision == "reject":
-        return "Rejected: the task will not run."
-    return f"Approved: {approvals} of {required}."
+        return f"Task #{task_id} rejected: it will not run."
+    return f"Task #{task_id} approved: {approvals} of {required}."
 
 
 def cancelled(task_id: int, switched: list[str]) -> str:

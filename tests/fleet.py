@@ -77,7 +77,13 @@ class Fleet:
 
 
 async def make_fleet(
-    tmp: Path, names: Sequence[str], *, batch: int = 0, keep: int = 5, isolated: bool = True
+    tmp: Path,
+    names: Sequence[str],
+    *,
+    batch: int = 0,
+    keep: int = 5,
+    isolated: bool = True,
+    box: SecretBox | None = None,
 ) -> Fleet:
     """Start hosts, write the inventory (project shop, env prod) and an engine.
 
@@ -85,7 +91,7 @@ async def make_fleet(
     """
     isolated = isolated and isolation_available() is None
     home = tmp / "home"
-    box = SecretBox(generate_secret())
+    box = box or SecretBox(generate_secret())
     client = asyncssh.generate_private_key("ssh-ed25519")
     material = KeyMaterial(
         client.export_private_key("openssh").decode(),
