@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ async def test_the_modal_then_a_failing_hook_retry_and_rollback(story: Story):
             "text": {"type": "plain_text", "text": "main"},
         }
     }
-    filled = {
+    filled: dict[str, dict[str, Any]] = {
         ids.REF: {ids.REF: main},
         ids.HOOK_SCRIPT["post_deploy"]: {ids.HOOK_SCRIPT["post_deploy"]: HOOK},
         ids.DESCRIPTION: {ids.DESCRIPTION: "second release"},
