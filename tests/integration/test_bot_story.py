@@ -199,3 +199,19 @@ async def test_slack_429_and_500_during_a_deploy_still_deliver_the_final_message
         assert "3/3" in flatten(final.blocks)
     finally:
         await stop_story(story)
+
+
+async def test_a_rejection_asks_for_a_reason_and_ends_the_task(story: Story):
+    await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+    message = await story.message_where(lambda t: "shop" in t)
+    await story.slack.click(BOB, (CHANNEL, message.ts), ids.REJECT, "1")
+    view = await story.slack.wait_for(lambda: next(iter(story.slack.modals(BOB)), None))
+    reason = ids.REJECT_REASON_BLOCK
+    await story.slack.submit_view(BOB, view.id, {reason: {ids.REJECT_REASON: "not on a Friday"}})
+    await story.message_where(lambda t: "not on a Friday" in t, ts=message.ts)
+    task = await DeployTask.get(id=1)
+    assert task.status == TaskStatus.REJECTED
+    final = story.slack.message(CHANNEL, message.ts)
+    assert ids.APPROVE not in str(final.blocks)  # no buttons left to press
+    await story.slack.slash_command(CAROL, "cancel 1", channel=CHANNEL)
+    await said_to(story, CAROL, "already rejected")
