@@ -8,6 +8,7 @@ from bot.hoist_bot import HoistBot
 from core.engine.requests import live_version
 from core.errors import NotFoundError
 from core.inventory.lookup import get_environment, get_project
+from core.locks import current_lock
 from core.status import TaskStatus
 from core.store.models import DeployTask, Environment
 
@@ -29,6 +30,9 @@ async def status_text(bot: HoistBot, command: Status) -> str:
     for env in envs:
         live = await live_version(env)
         open_tasks = await DeployTask.filter(environment=env, status__in=ACTIVE).order_by("id")
+        held = await current_lock(env, bot.now())
+        if held is not None:
+            lines.append(texts.env_locked(held.holder, held.reason, held.until))
         lines.append(
             texts.env_status(
                 env.project.slug,
