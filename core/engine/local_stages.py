@@ -69,11 +69,25 @@ class LocalStages:
         )
         return StepResult(status)
 
+    @property
+    def straight_from_git(self) -> bool:
+        """No post-download hook changes the tree: package the commit from the mirror."""
+        return not self.ctx.task.hook_post_download.strip()
+
     async def download(self, output: NodeOutput) -> StepResult:
         project, sha = self.ctx.project, self.ctx.task.commit_sha
         await project.fetch_related("git_key")
         auth = git_auth(project, self.box)
         await self.git.ensure_mirror(project.slug, project.repo_url, auth, fetch=False)
+        if self.straight_from_git:
+            try:
+                await self.git.resolve(project.slug, sha)
+            except NotFoundError:
+                output.line("commit not in the mirror yet: fetching")
+                await self.git.ensure_mirror(project.slug, project.repo_url, auth, fetch=True)
+                await self.git.resolve(project.slug, sha)
+            output.line(f"{sha} is in the mirror; it is packaged from there")
+            return StepResult()
         shutil.rmtree(self.source, ignore_errors=True)
         self.source.mkdir(parents=True)
         try:
@@ -87,7 +101,11 @@ class LocalStages:
 
     async def package(self, output: NodeOutput) -> StepResult:
         task = self.ctx.task
-        archive = await build_archive(self.source, self.settings.package_path(task.id))
+        dest = self.settings.package_path(task.id)
+        if self.straight_from_git:
+            archive = await self.git.archive(self.ctx.project.slug, task.commit_sha, dest)
+        else:
+            archive = await build_archive(self.source, dest)
         await DeployTask.filter(id=task.id).update(
             package_sha256=archive.sha256, package_size=archive.size, package_files=archive.files
         )

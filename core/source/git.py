@@ -37,6 +37,7 @@ from git import Git
 from git.exc import GitCommandError, GitCommandNotFound
 
 from core.errors import HoistError, NotFoundError, UsageError
+from core.source.package import Archive, compress_tar
 
 _log = logging.getLogger(__name__)
 
@@ -395,6 +396,10 @@ class GitSource:
         """Up to `limit` commits of `old..new`, newest first, and how many there are in all."""
         return await asyncio.to_thread(self._between, slug, old_sha, new_sha, limit)
 
+    async def archive(self, slug: str, sha: str, dest: Path) -> Archive:
+        """Package commit `sha`'s tree straight from the mirror (no checkout) into `dest`."""
+        return await asyncio.to_thread(self._archive, slug, sha, dest)
+
     async def checkout(self, slug: str, sha: str, workspace: Path) -> None:
         """Write the tree of commit `sha` into the empty directory `workspace` (no `.git`)."""
         await asyncio.to_thread(self._checkout, slug, sha, workspace)
@@ -492,6 +497,17 @@ class GitSource:
             slug, "log", f"-n{max(limit, 0)}", _COMMIT_FORMAT, "--end-of-options", span, "--"
         )
         return _parse_commits(out), total
+
+    def _archive(self, slug: str, sha: str, dest: Path) -> Archive:
+        commit = self._resolve(slug, sha)
+        status, out, err = self._git(
+            slug, "-c", "tar.umask=0022", "archive", "--format=tar", commit.sha
+        )
+        if status != 0:
+            raise HoistError(
+                f"cannot package {commit.sha[:12]} of `{slug}`: {_first_line(err, status)}"
+            )
+        return compress_tar(out, dest)
 
     def _checkout(self, slug: str, sha: str, workspace: Path) -> None:
         commit = self._resolve(slug, sha)

@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import gzip
 import hashlib
+import io
 import os
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -59,15 +61,32 @@ async def build_archive(workspace: Path, dest: Path) -> Archive:
     return await asyncio.to_thread(_build, workspace, dest)
 
 
+def compress_tar(tar: bytes, dest: Path) -> Archive:
+    """Gzip an uncompressed tar (e.g. `git archive`'s) into `dest`, hashing as it writes."""
+    files = sum(1 for m in tarfile.open(fileobj=io.BytesIO(tar), mode="r:") if not m.isdir())
+
+    def write(writer: _HashingWriter) -> int:
+        with gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=_COMPRESS_LEVEL, mtime=0) as gz:
+            gz.write(tar)
+        return files
+
+    return _write_atomically(dest, write)
+
+
 def _build(workspace: Path, dest: Path) -> Archive:
     if not workspace.is_dir():
         raise HoistError(f"cannot package {workspace}: it is not a directory")
+    return _write_atomically(dest, lambda writer: _write_tar(workspace, writer))
+
+
+def _write_atomically(dest: Path, write: Callable[[_HashingWriter], int]) -> Archive:
+    """Write through `write` to a temporary name, renamed to `dest` when complete."""
     partial = dest.with_name(f".{dest.name}.{os.urandom(4).hex()}.partial")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         with open(partial, "wb") as raw:
             writer = _HashingWriter(raw)
-            files = _write_tar(workspace, writer)
+            files = write(writer)
         partial.replace(dest)
     except OSError as exc:
         raise HoistError(f"cannot write the archive {dest}: {exc.strerror or exc}") from exc
