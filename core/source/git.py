@@ -507,7 +507,8 @@ class GitSource:
             raise HoistError(
                 f"cannot package {commit.sha[:12]} of `{slug}`: {_first_line(err, status)}"
             )
-        return compress_tar(out, dest)
+        listing = self._out(slug, "ls-tree", "-r", "-z", "--name-only", commit.sha)
+        return compress_tar(out, dest, listing.count("\0"))
 
     def _checkout(self, slug: str, sha: str, workspace: Path) -> None:
         commit = self._resolve(slug, sha)

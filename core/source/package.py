@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import gzip
 import hashlib
-import io
 import os
 import tarfile
 from collections.abc import Callable
@@ -61,9 +60,9 @@ async def build_archive(workspace: Path, dest: Path) -> Archive:
     return await asyncio.to_thread(_build, workspace, dest)
 
 
-def compress_tar(tar: bytes, dest: Path) -> Archive:
-    """Gzip an uncompressed tar (e.g. `git archive`'s) into `dest`, hashing as it writes."""
-    files = sum(1 for m in tarfile.open(fileobj=io.BytesIO(tar), mode="r:") if not m.isdir())
+def compress_tar(tar: bytes, dest: Path, files: int) -> Archive:
+    """Gzip an uncompressed tar (e.g. `git archive`'s) of `files` members into `dest`,
+    hashing as it writes."""
 
     def write(writer: _HashingWriter) -> int:
         with gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=_COMPRESS_LEVEL, mtime=0) as gz:

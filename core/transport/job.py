@@ -18,7 +18,8 @@ LineCallback = Callable[[str], Awaitable[None] | None]
 ProgressCallback = Callable[[int], Awaitable[None] | None]
 
 CHUNK = 256 * 1024
-WRITE_BUFFER = 4 * 1024 * 1024
+WRITE_BUFFER = 1024 * 1024
+"""Per channel: 50 uploads at once hold at most ~50 MB in flight."""
 
 
 class RemoteJob:
