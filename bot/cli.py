@@ -30,6 +30,33 @@ def serve_command(state: CliState, host: str, port: int, public_url: str | None)
         fail(error)
 
 
+@cli.command("demo")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    help="A new or empty folder to use as the demo's HOIST_HOME (kept). Default: a temp folder.",
+)
+@click.option("--keep", is_flag=True, help="Keep the temp home afterwards.")
+@click.option(
+    "--interactive",
+    is_flag=True,
+    help="After setup, act in the stand-in Slack yourself from a prompt instead of the script.",
+)
+def demo_command(home: str | None, keep: bool, interactive: bool) -> None:
+    """Play a whole release story on the embedded defaults: exits 0 only if every check passed.
+
+    The real bot, three local SSH servers and a stand-in for Slack: /deploy, two approvals, a
+    release to three servers, a hook failing on one, Retry failed, and a rollback.
+    """
+    from bot.demo import main as demo_main
+
+    try:
+        code = demo_main(home, keep, interactive)
+    except HoistError as error:
+        fail(error)
+    raise SystemExit(code)
+
+
 def main() -> None:
     """Run the `hoist` command."""
     cli()

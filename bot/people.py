@@ -7,12 +7,8 @@ from collections.abc import Iterable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.inventory.names import is_group
 from core.permissions import Rules
-
-
-def is_group(name: str) -> bool:
-    """User groups are named by id (`S0123…`) or handle (`@oncall`)."""
-    return name.startswith("@") or (name.startswith("S") and name[1:].isalnum() and name.isupper())
 
 
 async def expand(client: AsyncWebClient, names: Iterable[str]) -> frozenset[str]:

@@ -117,7 +117,7 @@ def _approved_count(view: TaskView) -> int:
 
 
 def _approvals(view: TaskView) -> list[Block]:
-    if not (view.approvals_required or view.approvals):
+    if view.kind == "rollback" or not (view.approvals_required or view.approvals):
         return []
     approvers = [texts.mention(a.reviewer) for a in view.approvals if a.decision == "approve"]
     lines = [texts.approvals_line(len(approvers), view.approvals_required)]

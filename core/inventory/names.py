@@ -56,6 +56,11 @@ def not_found(kind: str, name: str, candidates: Iterable[str]) -> NotFoundError:
     return NotFoundError(f"unknown {kind} `{name}`{hint}")
 
 
+def is_group(name: str) -> bool:
+    """Slack user groups are named by id (`S0123…`) or handle (`@oncall`)."""
+    return name.startswith("@") or (name.startswith("S") and name[1:].isalnum() and name.isupper())
+
+
 def split_list(value: str | None) -> list[str]:
     """`a, b,c` → ['a', 'b', 'c']; None or empty → []."""
     if not value:

@@ -6,7 +6,13 @@ from typing import Any
 
 from core.errors import ConflictError, UsageError
 from core.inventory.lookup import get_key, get_project, get_server
-from core.inventory.names import check_absolute, check_name, check_positive, check_slug
+from core.inventory.names import (
+    check_absolute,
+    check_name,
+    check_positive,
+    check_slug,
+    is_group,
+)
 from core.inventory.specs import EnvSpec, KeySpec, ProjectSpec, ServerSpec, TemplateSpec
 from core.keys import parse_host_key_line
 from core.secrets import SecretBox
@@ -120,7 +126,8 @@ async def write_env(env: Environment | None, spec: EnvSpec) -> Environment:
     check_absolute("codes root", spec.codes_root)
     check_positive("required approvals", spec.approvals_required)
     check_positive("batch size", spec.batch_size)
-    if spec.approvals_required > len(spec.reviewers) and spec.reviewers:
+    groups = any(is_group(name) for name in spec.reviewers)
+    if spec.approvals_required > len(spec.reviewers) and spec.reviewers and not groups:
         raise UsageError(
             f"{spec.label} requires {spec.approvals_required} approvals "
             f"but names only {len(spec.reviewers)} reviewers"

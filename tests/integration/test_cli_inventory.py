@@ -244,3 +244,35 @@ def test_changes_are_audited_with_the_actor(inventory: CliCall, query):
         "server.disable",
         "server:web1",
     )
+
+
+def test_a_user_group_can_cover_several_approvals(inventory: CliCall):
+    ok(
+        inventory(
+            "env",
+            "add",
+            "shop",
+            "staging",
+            "--path",
+            "/data/staging/",
+            "--approvals",
+            "2",
+            "--reviewers",
+            "S0REVIEWS",
+        )
+    )
+    refused(
+        inventory(
+            "env",
+            "add",
+            "shop",
+            "qa",
+            "--path",
+            "/data/qa/",
+            "--approvals",
+            "2",
+            "--reviewers",
+            "U1",
+        ),
+        "names only 1 reviewers",
+    )
