@@ -7,6 +7,8 @@ Slack client and the rules. Runs happen in background tasks so no request waits 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +31,14 @@ from core.errors import ConflictError, HoistError, NotFoundError
 from core.inventory.lookup import get_environment
 from core.inventory.service import add_template
 from core.inventory.specs import TemplateSpec
-from core.locks import current_lock, lock, note_waiting, unlock
+from core.locks import current_lock, expire_locks, lock, note_waiting, unlock
 from core.permissions import Action, Rules, allowed, refusal
 from core.status import Decision, DeployMode, HookStage, NodeStatus, TaskStatus
 from core.store.models import DeployTask, Environment, StageRun
 
+_log = logging.getLogger(__name__)
 HOOK_STAGES = frozenset(s.value for s in HookStage)
+LOCK_CHECK_SECONDS = 30.0
 SNIPPET_LINES = 20
 
 
@@ -60,10 +64,28 @@ class HoistBot:
 
     def start(self) -> None:
         self.notifier.start()
+        self._lock_watch = asyncio.create_task(self._watch_locks())
 
     async def stop(self) -> None:
+        self._lock_watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._lock_watch
         await self.wait_idle()
         await self.notifier.stop()
+
+    async def check_locks(self) -> None:
+        """Locks that ran out free their environments; whoever waited is told."""
+        for env_id, waiting in await expire_locks(self.now()):
+            env = await Environment.get(id=env_id)
+            await self.freed(env, waiting)
+
+    async def _watch_locks(self) -> None:
+        while True:
+            await asyncio.sleep(LOCK_CHECK_SECONDS)
+            try:
+                await self.check_locks()
+            except Exception:
+                _log.exception("checking expired locks failed")
 
     async def wait_idle(self) -> None:
         """Every run started here has come to rest and every message caught up (tests)."""

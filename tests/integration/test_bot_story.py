@@ -165,8 +165,9 @@ async def test_lock_holds_a_release_until_unlocked(story: Story):
     await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
     await said_to(story, ALICE, "locked by")
     message = await story.message_where(lambda t: "#1" in t or "shop" in t)
-    for reviewer in (BOB, CAROL):
-        await story.slack.click(reviewer, (CHANNEL, message.ts), ids.APPROVE, "1")
+    await story.slack.click(BOB, (CHANNEL, message.ts), ids.APPROVE, "1")
+    await story.slack.click(CAROL, (CHANNEL, message.ts), ids.APPROVE, "1")
+    await said_to(story, CAROL, "Task #1 approved: 2 of 2")
     task = await DeployTask.get(id=1)
     assert task.status == TaskStatus.QUEUED
     await story.slack.slash_command(BOB, "unlock shop prod", channel=CHANNEL)
@@ -215,3 +216,20 @@ async def test_a_rejection_asks_for_a_reason_and_ends_the_task(story: Story):
     assert ids.APPROVE not in str(final.blocks)  # no buttons left to press
     await story.slack.slash_command(CAROL, "cancel 1", channel=CHANNEL)
     await said_to(story, CAROL, "already rejected")
+
+
+async def test_an_expired_lock_frees_the_environment_and_tells_who_waited(story: Story):
+    await story.slack.slash_command(BOB, "lock shop prod deploy freeze --for 1m", channel=CHANNEL)
+    await said_to(story, BOB, "locked")
+    await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+    await said_to(story, ALICE, "locked by")
+    await DeployTask.filter(id=1).update(status=TaskStatus.QUEUED)  # as if approved
+    from core.store.models import EnvironmentLock
+
+    await EnvironmentLock.all().update(until=story.running.bot.now())
+    await story.running.bot.check_locks()
+    story.running.bot.run(1)
+    await story.settle()
+    assert (await DeployTask.get(id=1)).status == TaskStatus.SUCCEEDED
+    told = [c for c in story.slack.calls("chat.postMessage") if c.params.get("channel") == ALICE]
+    assert any("free again" in str(c.params.get("text")) for c in told)
