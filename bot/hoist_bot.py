@@ -20,7 +20,7 @@ from bot.blocks.progress import log_snippet
 from bot.blocks.task_message import task_message
 from bot.command_parser import Deploy, Lock, Unlock
 from bot.notifier import Notifier
-from bot.people import rules_for
+from bot.people import People
 from bot.task_view import ChangeCache, task_view
 from core.approvals import NotAllowed, decide
 from core.audit import Actor
@@ -57,6 +57,7 @@ class HoistBot:
         self.client = client
         self.public_url = public_url
         self.changes = ChangeCache(engine.git)
+        self.people = People(client)
         self.notifier = Notifier(
             client, engine.bus, self.render, self.snippet, min_interval=min_update_interval
         )
@@ -119,7 +120,7 @@ class HoistBot:
         return log_snippet(task_id, view, node.output.splitlines()[-SNIPPET_LINES:])
 
     async def rules(self, env: Environment) -> Rules:
-        return await rules_for(self.client, list(env.deployers), list(env.reviewers))
+        return await self.people.rules(list(env.deployers), list(env.reviewers))
 
     async def check(
         self, env: Environment, action: Action, user: str, requester: str | None = None

@@ -1,51 +1,76 @@
-"""Who is who in Slack: user groups expanded to their members, through the Web API."""
+"""Who is who in Slack: user groups expanded to their members, through the Web API.
+
+Group membership is cached for a minute: `usergroups.users.list` is one of Slack's tighter
+rate-limit tiers, and every command and click checks permissions.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.errors import HoistError
 from core.inventory.names import is_group
 from core.permissions import Rules
 
+CACHE_SECONDS = 60.0
 
-async def expand(client: AsyncWebClient, names: Iterable[str]) -> frozenset[str]:
-    """Users named directly, plus the members of the groups named."""
-    users: set[str] = set()
-    handles: dict[str, str] | None = None
-    for name in names:
-        if not is_group(name):
-            users.add(name)
-            continue
-        if name.startswith("@"):
-            handles = handles if handles is not None else await _handles(client)
-            group_id = handles.get(name[1:])
-            if group_id is None:
+
+class People:
+    """Expands user groups, remembering each group's members for `CACHE_SECONDS`."""
+
+    def __init__(
+        self, client: AsyncWebClient, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._handles: tuple[float, dict[str, str]] | None = None
+
+    async def rules(self, deployers: list[str], reviewers: list[str]) -> Rules:
+        """An environment's rules with its groups expanded."""
+        return Rules(await self.expand(deployers), await self.expand(reviewers), not deployers)
+
+    async def expand(self, names: Iterable[str]) -> frozenset[str]:
+        """Users named directly, plus the members of the groups named."""
+        users: set[str] = set()
+        for name in names:
+            if not is_group(name):
+                users.add(name)
                 continue
-        else:
-            group_id = name
-        users.update(await _members(client, group_id))
-    return frozenset(users)
+            group_id = (await self._handle_ids()).get(name[1:]) if name.startswith("@") else name
+            if group_id is not None:
+                users |= await self._group(group_id)
+        return frozenset(users)
 
+    async def _group(self, group_id: str) -> frozenset[str]:
+        cached = self._members.get(group_id)
+        if cached is not None and self.clock() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        try:
+            response = await self.client.usergroups_users_list(usergroup=group_id)
+        except SlackApiError as error:
+            if cached is not None:
+                return cached[1]  # Slack is limiting us: the last answer is better than none
+            raise HoistError(
+                f"cannot read the members of user group {group_id} from Slack"
+            ) from error
+        members: frozenset[str] = frozenset(response.get("users", []))
+        self._members[group_id] = (self.clock(), members)
+        return members
 
-async def rules_for(client: AsyncWebClient, deployers: list[str], reviewers: list[str]) -> Rules:
-    return Rules(await expand(client, deployers), await expand(client, reviewers), not deployers)
-
-
-async def _members(client: AsyncWebClient, group_id: str) -> list[str]:
-    try:
-        response = await client.usergroups_users_list(usergroup=group_id)
-    except SlackApiError:
-        return []
-    return list(response.get("users", []))
-
-
-async def _handles(client: AsyncWebClient) -> dict[str, str]:
-    try:
-        response = await client.usergroups_list()
-    except SlackApiError:
-        return {}
-    groups: list[dict[str, str]] = response.get("usergroups", [])
-    return {group["handle"]: group["id"] for group in groups}
+    async def _handle_ids(self) -> dict[str, str]:
+        if self._handles is not None and self.clock() - self._handles[0] < CACHE_SECONDS:
+            return self._handles[1]
+        try:
+            response = await self.client.usergroups_list()
+        except SlackApiError as error:
+            if self._handles is not None:
+                return self._handles[1]
+            raise HoistError("cannot read the user groups from Slack") from error
+        groups: list[dict[str, str]] = response.get("usergroups", [])
+        self._handles = (self.clock(), {group["handle"]: group["id"] for group in groups})
+        return self._handles[1]

@@ -171,7 +171,7 @@ class FakeSlack(WebApiServer):
     ) -> JSON:
         """`user` types `value` into an external select; the options the bot offers."""
         view = self._open_view(view_id)
-        shown = view.payload(self.workspace)
+        shown = view.payload(self.workspace, view.picked)
         payload = payloads.block_suggestion(
             self.workspace, user, shown, (block_id, action_id), value
         )
