@@ -12,6 +12,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import texts
@@ -90,9 +92,13 @@ class HoistBot:
 
     async def wait_idle(self) -> None:
         """Every run started here has come to rest and every message caught up (tests)."""
+        await self.wait_runs()
+        await self.notifier.idle.wait()
+
+    async def wait_runs(self) -> None:
+        """Every run started here has come to rest."""
         while self._runs:
             await asyncio.gather(*list(self._runs), return_exceptions=True)
-        await self.notifier.idle.wait()
 
     def now(self) -> datetime:
         return self.engine.recorder.clock()
@@ -148,8 +154,9 @@ class HoistBot:
 
     async def create(self, request: DeployRequest, env: Environment, channel: str) -> str:
         task = await self.engine.deploy(request, Actor(request.requester, via="slack"))
-        await self.announce(task, env.project.channel or channel)
         reply = texts.task_created(task.id, task.version, str(task.status))
+        if not await self.announce(task, env.project.channel or channel):
+            reply += " " + texts.NOT_ANNOUNCED
         lock = await current_lock(env, self.now())
         if lock is not None:
             await note_waiting(env, request.requester)
@@ -158,13 +165,19 @@ class HoistBot:
             self.run(task.id)
         return reply
 
-    async def announce(self, task: DeployTask, channel: str) -> None:
-        """Post the task's message and remember where it is."""
+    async def announce(self, task: DeployTask, channel: str) -> bool:
+        """Post the task's message and remember where it is; False if Slack would not take it
+        (the task goes on all the same: a Slack outage never stops a release)."""
         payload = await self.render(task.id)
-        response = await self.client.chat_postMessage(channel=channel, **payload)
+        try:
+            response = await self.client.chat_postMessage(channel=channel, **payload)
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            _log.warning("cannot post the message of task #%s in %s: %s", task.id, channel, error)
+            return False
         await DeployTask.filter(id=task.id).update(
             slack_channel=response["channel"], slack_ts=response["ts"]
         )
+        return True
 
     def run(self, task_id: int, *, promote: Actor | None = None) -> None:
         """Run a task in the background; its message follows through the notifier."""

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -142,7 +143,7 @@ class Notifier:
                 if error.response.status_code < 500:
                     _log.warning("Slack refused %s: %s", method, error.response.get("error"))
                     return
-            except (TimeoutError, OSError) as error:
+            except (TimeoutError, OSError, aiohttp.ClientError) as error:
                 _log.warning("Slack unreachable for %s: %s", method, error)
             await self.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)

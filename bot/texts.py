@@ -517,3 +517,9 @@ def unlocked(where: str) -> str:
 
 def env_free(where: str) -> str:
     return f":unlock: {safe(where, 200)} is free again: your release can go ahead."
+
+
+NOT_ANNOUNCED = (
+    "Slack did not take the task's message (is the bot in the project's channel?); "
+    "the task goes on, and `/deploy status ID` follows it."
+)

@@ -30,7 +30,10 @@ async def make_engine(state: CliState) -> Engine:
     engine_settings = EngineSettings(
         home=settings.home, max_parallel=settings.max_parallel, hidden_files=tuple(hidden)
     )
-    return Engine(engine_settings, await state.box())
+    engine = Engine(engine_settings, await state.box())
+    state.engines.append(engine)
+    await engine.reap()  # a task whose runner died must not hold its environment forever
+    return engine
 
 
 async def drive(engine: Engine, task: DeployTask, run: Awaitable[TaskStatus]) -> None:

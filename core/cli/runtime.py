@@ -6,13 +6,14 @@ import asyncio
 import functools
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
 import click
 
 from core.audit import Actor
 from core.config import Settings
+from core.engine.engine import Engine
 from core.errors import HoistError
 from core.secrets import SecretBox, open_box
 from core.store.db import close_database, open_database
@@ -26,6 +27,8 @@ class CliState:
 
     settings: Settings
     actor: Actor
+    engines: list[Engine] = field(default_factory=list)
+    """Engines this command started; stopped cleanly (runs cancelled) before it exits."""
 
     async def box(self) -> SecretBox:
         """The secret box, checked against this database."""
@@ -58,4 +61,10 @@ async def _run(state: CliState, fn: Callable[..., Awaitable[T]], *args: Any, **k
     try:
         return await fn(state, *args, **kwargs)
     finally:
+        for engine in state.engines:
+            stopped = await engine.shutdown()
+            for task_id in stopped:
+                click.echo(
+                    f"task #{task_id} cancelled: servers keep the release they point at", err=True
+                )
         await close_database()

@@ -140,6 +140,15 @@ class Engine:
                 await self.recorder.move_task(task, TaskStatus.INTERRUPTED, lease_owner=None)
         return [t.id for t in stale]
 
+    async def shutdown(self) -> list[int]:
+        """Cancel this engine's runs (Ctrl-C, shutdown) and wait until they have stored it."""
+        stopped = [task_id for task_id, job in self._runs.items() if not job.done()]
+        for task_id in stopped:
+            self._runs[task_id].cancel()
+        await asyncio.gather(*self._runs.values(), return_exceptions=True)
+        self._runs.clear()
+        return stopped
+
     async def wait_idle(self) -> None:
         """Wait for every run this engine started (tests and shutdown)."""
         while self._runs:

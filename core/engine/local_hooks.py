@@ -29,12 +29,15 @@ class HookTimeout(Exception):
 
 @functools.cache
 def isolation_command() -> tuple[str, ...] | None:
-    """The unshare prefix that works on this machine (as root, or via a user namespace)."""
-    candidates: list[tuple[str, ...]] = [("unshare", "--mount", "--propagation", "private")]
+    """The unshare prefix that works on this machine (as root, or via a user namespace).
+
+    A new PID namespace with its own /proc is part of it: without one, a hook could read
+    Hoist's environment and files through /proc/<its parent>/environ and /proc/<pid>/root.
+    """
+    isolate = ("--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc")
+    candidates: list[tuple[str, ...]] = [("unshare", *isolate)]
     if os.geteuid() != 0:
-        candidates = [
-            ("unshare", "--user", "--map-root-user", "--mount", "--propagation", "private")
-        ]
+        candidates = [("unshare", "--user", "--map-root-user", *isolate)]
     for prefix in candidates:
         try:
             probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False)
@@ -58,11 +61,16 @@ def scrubbed_env(
 def command_for(hidden: Sequence[Path]) -> list[str]:
     """argv that runs a script from stdin, with `hidden` files masked where possible."""
     prefix = isolation_command()
-    masked = [str(p) for p in hidden if p.exists()]
-    if prefix is None or not masked:
+    masked = [str(p) for p in _with_sidecars(hidden) if p.exists()]
+    if prefix is None:
         return ["bash", "-s"]
     mask = 'for f; do mount --bind /dev/null "$f"; done; exec bash -s'
     return [*prefix, "--", "sh", "-c", mask, "hoist-hook", *masked]
+
+
+def _with_sidecars(hidden: Sequence[Path]) -> list[Path]:
+    """SQLite keeps recent writes beside the database file: hide those too."""
+    return [p.with_name(p.name + suffix) for p in hidden for suffix in ("", "-wal", "-journal")]
 
 
 async def run_local_hook(

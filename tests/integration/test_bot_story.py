@@ -185,20 +185,50 @@ async def test_lock_holds_a_release_until_unlocked(story: Story):
 async def test_slack_429_and_500_during_a_deploy_still_deliver_the_final_message(
     sqlite_db, tmp_path: Path
 ):
-    story = await start_story(sqlite_db, tmp_path, rate=MessageRate(1.0, 2), approvals=0)
+    story = await start_story(sqlite_db, tmp_path, approvals=0)
     try:
+        story.slack.fail_next("chat.update", status=429, retry_after=1)
         story.slack.fail_next("chat.update", status=500, count=2)
         await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
         await said_to(story, ALICE, "Task #1")
         await story.settle()
         task = await DeployTask.get(id=1)
         assert task.status == TaskStatus.SUCCEEDED
-        updates = story.slack.calls("chat.update")
-        assert any(c.status == 500 for c in updates)
-        assert any(c.status == 429 for c in updates) or len(updates) >= 2
+        statuses = [c.status for c in story.slack.calls("chat.update")]
+        assert 429 in statuses and statuses.count(500) == 2 and statuses[-1] == 200
         final = story.slack.message(CHANNEL, task.slack_ts or "")
         assert "3/3" in flatten(final.blocks)
     finally:
+        await stop_story(story)
+
+
+async def test_a_message_slack_refuses_does_not_stop_the_release(sqlite_db, tmp_path: Path):
+    story = await start_story(sqlite_db, tmp_path, approvals=0)
+    try:
+        story.slack.fail_next("chat.postMessage", error="not_in_channel")
+        await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+        await said_to(story, ALICE, "Slack did not take the task's message")
+        await story.settle()
+        assert (await DeployTask.get(id=1)).status == TaskStatus.SUCCEEDED
+    finally:
+        await stop_story(story)
+
+
+async def test_a_slack_outage_is_retried_until_the_message_is_final(sqlite_db, tmp_path: Path):
+    story = await start_story(sqlite_db, tmp_path, approvals=0)
+    try:
+        await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+        await said_to(story, ALICE, "Task #1")
+        story.slack.down("503")
+        await story.running.bot.wait_runs()
+        assert (await DeployTask.get(id=1)).status == TaskStatus.SUCCEEDED
+        story.slack.up()
+        await story.settle()
+        task = await DeployTask.get(id=1)
+        final = story.slack.message(CHANNEL, task.slack_ts or "")
+        assert "3/3" in flatten(final.blocks)
+    finally:
+        story.slack.up()
         await stop_story(story)
 
 

@@ -142,3 +142,41 @@ def test_canary_then_promote_from_the_cli(shop):
     out = ok(hoist("promote", "1"))
     assert "web1 upload running" in out and "task #1 succeeded" in out
     refused(hoist("promote", "1"), "not a canary waiting")
+
+
+def test_ctrl_c_cancels_the_task_and_frees_the_environment(shop, hoist_env, tmp_path: Path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    hoist, _, data = shop
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    hook = tmp_path / "wait.sh"
+    hook.write_text(f"cat {gate}\n")
+    env = os.environ | hoist_env | {"PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "bot",
+        "deploy",
+        "shop",
+        "prod",
+        "--hook",
+        f"pre_download={hook}",
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "pre_download running" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "task #1 cancelled" in err and "Traceback" not in err
+    [task] = json.loads(ok(hoist("tasks", "list", "--json")))
+    assert task["status"] == "cancelled"
+    assert "succeeded" in ok(hoist("deploy", "shop", "prod"))

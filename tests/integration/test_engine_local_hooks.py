@@ -70,3 +70,13 @@ async def test_a_task_whose_runner_died_is_marked_interrupted(fleet: Fleet):
     assert task.status == TaskStatus.INTERRUPTED
     await fleet.engine.retry(task.id, ALICE)
     assert await fleet.engine.run(task.id) == TaskStatus.SUCCEEDED
+
+
+async def test_a_local_hook_cannot_read_hoist_through_proc(fleet: Fleet):
+    if isolation_command() is None:
+        pytest.skip("no mount and PID namespaces on this machine")
+    script = 'cat "/proc/$PPID/environ" 2>&1 | tr "\\0" "\\n" | head -50; echo "ppid=$PPID"'
+    task = await fleet.deploy(hooks={HookStage.PRE_DOWNLOAD: HookChoice(script=script)})
+    output = (await fleet.nodes(task))[("", "pre_download")].output
+    assert "very-secret-value" not in output and "xoxb-secret" not in output
+    assert "HOIST_SECRET_KEY" not in output
