@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.blocks import actions as ids
-from bot.sandbox import MessageRate, sign
+from bot.sandbox import sign
 from core.status import TaskKind, TaskStatus
 from core.store.models import DeployTask
 from tests.slackbot import (
