@@ -27,16 +27,16 @@ from bot.task_view import ChangeCache, task_view
 from core.approvals import NotAllowed, decide
 from core.audit import Actor
 from core.engine.engine import Engine
-from core.engine.requests import DeployRequest
+from core.engine.requests import DeployRequest, git_auth, live_version
 from core.engine.views import seconds_between
-from core.errors import ConflictError, HoistError, NotFoundError
+from core.errors import ConflictError, HoistError, NotFoundError, UsageError
 from core.inventory.lookup import get_environment
 from core.inventory.service import add_template
 from core.inventory.specs import TemplateSpec
 from core.locks import current_lock, expire_locks, lock, note_waiting, unlock
 from core.permissions import Action, Rules, allowed, refusal
 from core.status import Decision, DeployMode, HookStage, NodeStatus, TaskStatus
-from core.store.models import DeployTask, Environment, StageRun
+from core.store.models import DeployTask, Environment, Project, StageRun
 
 _log = logging.getLogger(__name__)
 HOOK_STAGES = frozenset(s.value for s in HookStage)
@@ -138,6 +138,8 @@ class HoistBot:
 
     async def deploy(self, user: str, channel: str, command: Deploy) -> str:
         """`/deploy PROJECT ENV [REF] …`: check, create, announce, start when allowed."""
+        if command.at:
+            raise UsageError(texts.NO_SCHEDULING)
         env = await get_environment(command.project, command.env)
         await self.check(env, Action.DEPLOY, user)
         request = DeployRequest(
@@ -178,6 +180,24 @@ class HoistBot:
             slack_channel=response["channel"], slack_ts=response["ts"]
         )
         return True
+
+    def refresh_mirror(self, slug: str) -> None:
+        """Fetch a project's mirror in the background (its pickers read the mirror)."""
+
+        async def fetch() -> None:
+            project = await Project.get_or_none(slug=slug)
+            if project is None:
+                return
+            await project.fetch_related("git_key")
+            try:
+                auth = git_auth(project, self.engine.box)
+                await self.engine.git.ensure_mirror(slug, project.repo_url, auth)
+            except HoistError as error:
+                _log.warning("cannot fetch the mirror of %s: %s", slug, error)
+
+        job = asyncio.ensure_future(fetch())
+        self._runs.add(job)
+        job.add_done_callback(self._runs.discard)
 
     def run(self, task_id: int, *, promote: Actor | None = None) -> None:
         """Run a task in the background; its message follows through the notifier."""
@@ -254,10 +274,27 @@ class HoistBot:
         await self.check(env, Action.APPROVE, user, requester=task.requester)
 
     async def rollback_task(self, user: str, task_id: int, channel: str) -> str:
-        """The Rollback button: the task's environment back to the release before the live one."""
+        """The Rollback button on task #N: undo what that task did.
+
+        A live release goes back to the one before it; a failed or cancelled one puts the
+        servers it switched back on the release each had. An old release that is no longer
+        live is refused: rolling back from its message would undo someone else's release.
+        """
         task = await _task(task_id)
         env = await Environment.get(id=task.environment_id).prefetch_related("project")
-        return await self.rollback(user, channel, env.project.slug, env.name, None)
+        await self.check(env, Action.ROLLBACK, user)
+        if task.status == TaskStatus.SUCCEEDED:
+            live = await live_version(env)
+            if task.version != live:
+                raise ConflictError(texts.not_live(task_id, live, env.project.slug, env.name))
+            return await self.rollback(user, channel, env.project.slug, env.name, None)
+        created = await self.engine.rollbacks_for_switched(task, Actor(user, via="slack"))
+        if not created:
+            raise ConflictError(texts.NOTHING_SWITCHED)
+        for rollback in created:
+            await self.announce(rollback, env.project.channel or channel)
+            self.run(rollback.id)
+        return texts.rollback_started(created[0].id, created[0].version)
 
     async def lock(self, user: str, command: Lock) -> str:
         env = await get_environment(command.project, command.env)

@@ -9,7 +9,7 @@ so they answer well inside Slack's 3 seconds).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -87,24 +87,35 @@ def register(app: AsyncApp, bot: HoistBot) -> None:
         await ack()
         view = body["view"]
         form = await form_from_view(bot, body["user"]["id"], view)
+        if body["actions"][0]["action_id"] == ids.PROJECT and form.project:
+            bot.refresh_mirror(form.project)  # the pickers then show today's branches
         await client.views_update(
             view_id=view["id"], hash=view.get("hash"), view=deploy_modal(form)
         )
 
     async def refs(ack: Any, body: dict[str, Any]) -> None:
-        project = _project_of(body["view"])
-        branches = [
-            RefOption(r.name, "branch", r.sha) for r in await bot.engine.git.branches(project)
-        ]
-        tags = [RefOption(r.name, "tag", r.sha) for r in await bot.engine.git.tags(project)]
+        try:
+            project = _project_of(body["view"])
+            branches = [
+                RefOption(r.name, "branch", r.sha) for r in await bot.engine.git.branches(project)
+            ]
+            tags = [RefOption(r.name, "tag", r.sha) for r in await bot.engine.git.tags(project)]
+        except HoistError:
+            await ack(options=[])  # no project picked, or its mirror is being fetched
+            return
         await ack(**options_for_refs(branches, tags, body.get("value", "")))
 
     async def commits(ack: Any, body: dict[str, Any]) -> None:
         view = body["view"]
         ref = _selected(view["state"]["values"], ids.REF)
-        found = (
-            await bot.engine.git.commits(_project_of(view), ref_from_value(ref)[1]) if ref else []
-        )
+        try:
+            found = (
+                await bot.engine.git.commits(_project_of(view), ref_from_value(ref)[1])
+                if ref
+                else []
+            )
+        except HoistError:
+            found = []
         options = [CommitOption(c.sha, c.subject, c.author) for c in found]
         await ack(**options_for_commits(options, body.get("value", "")))
 
@@ -114,6 +125,9 @@ def register(app: AsyncApp, bot: HoistBot) -> None:
             request, saves = await request_from_view(bot, user, view)
         except FieldError as error:
             await ack(response_action="errors", errors={error.block_id: str(error)})
+            return
+        except HoistError as error:  # e.g. the environment was removed meanwhile
+            await ack(response_action="errors", errors={ids.ENV: str(error)})
             return
         await ack()
         await bot.create_from_modal(request, saves)
@@ -212,10 +226,7 @@ def _start_at(values: Values, now: datetime) -> datetime | None:
     stamp = _element(values, ids.START_AT).get("selected_date_time")
     if not stamp:
         return None
-    when = datetime.fromtimestamp(int(stamp), UTC)
-    if when <= now:
-        raise FieldError(ids.START_AT, "pick a time in the future")
-    return when
+    raise FieldError(ids.START_AT, "scheduled releases are not available yet: leave it empty")
 
 
 def _element(values: Values, block_id: str) -> dict[str, Any]:

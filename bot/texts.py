@@ -523,3 +523,19 @@ NOT_ANNOUNCED = (
     "Slack did not take the task's message (is the bot in the project's channel?); "
     "the task goes on, and `/deploy status ID` follows it."
 )
+
+
+NOTHING_SWITCHED = "This task switched no server, so there is nothing to roll back."
+
+
+def not_live(task_id: int, live: str | None, project: str, env: str) -> str:
+    now = code(live) if live else "nothing"
+    return (
+        f"Task #{task_id}'s release is not live any more ({now} is). To go back to it, "
+        f"use `/deploy rollback {project} {env} VERSION`."
+    )
+
+
+NO_SCHEDULING = (
+    "scheduled releases (`--at`) are not available yet: run it without `--at` when it is time"
+)

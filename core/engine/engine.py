@@ -128,7 +128,11 @@ class Engine:
         await self._stop(task)
         await record(actor, "task.cancel", f"task:{task_id}", rollback=rollback)
         switched = await switched_servers(task_id)
-        rollbacks = await self._roll_back_switched(task, actor) if rollback else []
+        rollbacks = []
+        if rollback:
+            for created in await self.rollbacks_for_switched(task, actor):
+                await self.run(created.id)
+                rollbacks.append(created.id)
         return CancelReport(task_id, switched, rollbacks)
 
     async def reap(self) -> list[int]:
@@ -228,13 +232,31 @@ class Engine:
                 await job
             await task.refresh_from_db()
             return
+        remote = task.status == TaskStatus.RUNNING and task.lease_owner not in (None, self.owner)
+        alive = remote and task.lease_until is not None and task.lease_until > self.recorder.clock()
         await self.recorder.move_task(task, TaskStatus.CANCELLED, finished_at=self.recorder.clock())
-        for node in await StageRun.filter(task=task, status=NodeStatus.PENDING):
-            await self.recorder.skip_node(node, "cancelled")
+        if alive:
+            await self._wait_for_release(task)  # its runner stops at its next heartbeat
+        else:
+            for node in await StageRun.filter(
+                task=task, status__in=[NodeStatus.PENDING, NodeStatus.RUNNING]
+            ):
+                await self.recorder.skip_node(node, "cancelled")
         self._notify()
 
-    async def _roll_back_switched(self, task: DeployTask, actor: Actor) -> list[int]:
-        """Rollback tasks for the servers this task switched, grouped by their old release."""
+    async def _wait_for_release(self, task: DeployTask) -> None:
+        """Wait until another process's runner has let go of a task it was running."""
+        deadline = self.settings.lease_seconds + self.settings.heartbeat_seconds
+        waited = 0.0
+        while waited < deadline:
+            await task.refresh_from_db()
+            if task.lease_owner is None:
+                return
+            await asyncio.sleep(0.2)
+            waited += 0.2
+
+    async def rollbacks_for_switched(self, task: DeployTask, actor: Actor) -> list[DeployTask]:
+        """Rollback tasks (not yet run) for the servers `task` switched, one per old release."""
         groups: dict[str, list[str]] = {}
         for node in await StageRun.filter(
             task=task, stage=Stage.DEPLOY, status=NodeStatus.SUCCEEDED
@@ -249,10 +271,7 @@ class Engine:
                 target = await release_task(env.id, version)
             except DoesNotExist:
                 continue  # a release Hoist did not make: nothing to go back to
-            rollback = await requests.create_rollback(env, target, actor, servers=servers)
-            created.append(rollback.id)
-        for task_id in created:
-            await self.run(task_id)
+            created.append(await requests.create_rollback(env, target, actor, servers=servers))
         return created
 
     async def _wait_for_change(self) -> None:

@@ -15,6 +15,7 @@ from core.engine.recorder import Recorder
 from core.engine.server_stages import ServerStages
 from core.engine.settings import EngineSettings
 from core.engine.steps import run_node
+from core.errors import ConflictError
 from core.secrets import SecretBox
 from core.source.git import GitSource
 from core.status import DeployMode, NodeStatus, TaskKind, TaskStatus
@@ -138,12 +139,17 @@ class TaskRun:
         await self.ctx.task.refresh_from_db()
         if self.ctx.task.status == TaskStatus.RUNNING:
             await self._move(TaskStatus.CANCELLED)
+        else:  # cancelled elsewhere: let go of the task so the canceller knows we stopped
+            await DeployTask.filter(id=self.ctx.task.id).update(lease_owner=None, lease_until=None)
 
     async def _move(self, status: TaskStatus) -> None:
         fields: dict[str, Any] = {"lease_owner": None, "lease_until": None}
         if status != TaskStatus.CANARY:
             fields["finished_at"] = self.recorder.clock()
-        await self.recorder.move_task(self.ctx.task, status, **fields)
+        try:
+            await self.recorder.move_task(self.ctx.task, status, **fields)
+        except ConflictError:  # cancelled elsewhere meanwhile: that decision stands
+            await DeployTask.filter(id=self.ctx.task.id).update(lease_owner=None, lease_until=None)
 
     async def _skip_pending(self, reason: str) -> None:
         for node in self.ctx.nodes.values():

@@ -16,7 +16,7 @@ class EngineSettings:
     hook_timeout: float = 900.0
     stage_timeout: float = 1800.0
     lease_seconds: float = 60.0
-    heartbeat_seconds: float = 5.0
+    heartbeat_seconds: float = 1.0
     hidden_files: tuple[Path, ...] = ()
     """Files local hooks must not read (the secret file, the SQLite database)."""
 

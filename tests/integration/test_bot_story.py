@@ -12,8 +12,10 @@ import pytest
 
 from bot.blocks import actions as ids
 from bot.sandbox import sign
-from core.status import TaskKind, TaskStatus
-from core.store.models import DeployTask
+from core.audit import Actor
+from core.engine.requests import HookChoice
+from core.status import HookStage, TaskKind, TaskStatus
+from core.store.models import DeployTask, Environment
 from tests.slackbot import (
     ALICE,
     BOB,
@@ -156,6 +158,12 @@ async def test_wrong_input_gets_a_private_answer(story: Story):
     await said_to(story, ALICE, "unknown ref `nope`")
     await story.slack.slash_command(ALICE, "retry", channel=CHANNEL)
     await said_to(story, ALICE, "usage: /deploy retry ID")
+    await story.slack.slash_command(ALICE, "shop prod --at 17:00", channel=CHANNEL)
+    await said_to(story, ALICE, "scheduled releases (`--at`) are not available yet")
+    await story.slack.slash_command(ALICE, "", channel=CHANNEL)
+    view = await story.slack.wait_for(lambda: next(iter(story.slack.modals(ALICE)), None))
+    options = await story.slack.block_suggestion(ALICE, view.id, ids.REF, ids.REF, "")
+    assert options == {"options": []}  # no project picked yet: nothing to offer, no error
     assert story.slack.messages(CHANNEL) == []
 
 
@@ -263,3 +271,35 @@ async def test_an_expired_lock_frees_the_environment_and_tells_who_waited(story:
     assert (await DeployTask.get(id=1)).status == TaskStatus.SUCCEEDED
     told = [c for c in story.slack.calls("chat.postMessage") if c.params.get("channel") == ALICE]
     assert any("free again" in str(c.params.get("text")) for c in told)
+
+
+async def test_rollback_on_a_failed_task_undoes_only_that_task(sqlite_db, tmp_path: Path):
+    story = await start_story(sqlite_db, tmp_path, approvals=0)
+    try:
+        await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+        await said_to(story, ALICE, "Task #1")
+        await story.settle()
+        first = await DeployTask.get(id=1)
+        story.fleet.repo.commit({"index.html": "v2\n"}, "second")
+        await Environment.filter(name="prod").update(templates_only=False)
+        task = await story.running.bot.engine.deploy(
+            story.fleet.request(hooks={HookStage.POST_DEPLOY: HookChoice(script="exit 1")}),
+            Actor(ALICE, "slack"),
+        )
+        await story.running.bot.announce(task, CHANNEL)
+        story.running.bot.run(task.id)
+        await story.settle()
+        await task.refresh_from_db()
+        assert task.status == TaskStatus.FAILED
+        await story.slack.click(BOB, (CHANNEL, first.slack_ts or ""), ids.ROLLBACK, "1")
+        await said_to(story, BOB, "no earlier good release")
+        await story.slack.click(BOB, (CHANNEL, task.slack_ts or ""), ids.ROLLBACK, str(task.id))
+        await said_to(story, BOB, "Rollback #3")
+        await story.settle()
+        assert {story.fleet.live(s) for s in ("web1", "web2", "web3")} == {first.version}
+        newer = await story.running.bot.engine.deploy(story.fleet.request(), Actor(ALICE, "slack"))
+        await story.running.bot.engine.run(newer.id)
+        await story.slack.click(BOB, (CHANNEL, first.slack_ts or ""), ids.ROLLBACK, "1")
+        await said_to(story, BOB, "not live any more")
+    finally:
+        await stop_story(story)

@@ -232,3 +232,29 @@ async def test_old_releases_are_cleaned_up_but_live_and_previous_stay(sqlite_db,
         assert kept == sorted(versions[-2:])
     finally:
         await stop_fleet(fleet)
+
+
+async def test_a_cancel_from_another_process_stops_the_runner(fleet: Fleet):
+    from core.engine.engine import Engine
+
+    gate = fleet.data / "gate"
+    for name in SERVERS:
+        os.mkfifo(fleet.on_disk(name, gate))
+    hook = f"cat {gate} >/dev/null"
+    task = await fleet.engine.deploy(
+        fleet.request(hooks={HookStage.PRE_DEPLOY: HookChoice(script=hook)}), ALICE
+    )
+    events = fleet.bus.subscribe(task.id)
+    run = asyncio.create_task(fleet.engine.run(task.id))
+    await wait_for_node(events, Stage.PRE_DEPLOY, "web1", NodeStatus.RUNNING)
+    elsewhere = Engine(fleet.engine.settings, fleet.engine.box, owner="other-host:1")
+    report = await elsewhere.cancel(task.id, ALICE)
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    await task.refresh_from_db()
+    assert task.status == TaskStatus.CANCELLED and task.lease_owner is None
+    assert report.switched == []
+    nodes = await fleet.nodes(task)
+    assert {nodes[(s, "pre_deploy")].status for s in SERVERS} == {NodeStatus.SKIPPED}
+    assert {nodes[(s, "deploy")].status for s in SERVERS} == {NodeStatus.SKIPPED}
+    assert {fleet.live(s) for s in SERVERS} == {None}
