@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import BotSettings
+from bot.demo.render import flatten
 from bot.runtime import RunningBot, start_bot
 from bot.sandbox import FakeSlack, MessageRate, Workspace
 from core.config import Settings
@@ -43,25 +44,6 @@ class Story:
             return None
 
         return await self.slack.wait_for(find, timeout=30)
-
-
-def flatten(blocks: list[dict[str, Any]]) -> str:
-    """Every text in a message's blocks, for assertions."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "text" and isinstance(value, str):
-                    out.append(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return "\n".join(out)
 
 
 async def start_story(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.blocks import actions as ids
+from bot.demo.render import flatten
 from bot.sandbox import sign
 from core.audit import Actor
 from core.engine.requests import HookChoice
@@ -23,7 +24,6 @@ from tests.slackbot import (
     CHANNEL,
     MALLORY,
     Story,
-    flatten,
     start_story,
     stop_story,
 )
