@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,11 @@ from rich.console import Console
 import bot.cli  # registers `demo` and `serve` on the core group
 import bot.demo.setup
 from bot.demo import DemoOptions, run_demo
+from bot.demo.interactive import Session
+from bot.demo.render import flatten
+from bot.demo.setup import CHANNEL, Sandbox, build_sandbox
 from core.cli import cli
+from core.store.models import DeployTask, HookTemplate
 
 STEPS = (
     "alice asks for a release",
@@ -93,3 +99,53 @@ def test_hoist_demo_interactive_deploys_to_test_from_a_prompt(tmp_path: Path):
     assert "A form opened" in result.output
     assert "no earlier good release" in result.output  # click 1: Rollback, refused
     assert (home / "hoist.sqlite3").exists()  # --home is kept
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    async with AsyncExitStack() as stack:
+        yield await build_sandbox(tmp_path / "home", stack)
+
+
+def scripted(sandbox: Sandbox, answers: list[str]) -> tuple[Session, io.StringIO]:
+    """A prompt session as alice whose input is `answers`, one line each, then the end."""
+    out = io.StringIO()
+    console = Console(file=out, width=200, color_system=None)
+    lines = iter(answers)
+
+    async def read() -> str | None:
+        return next(lines, None)
+
+    return Session(sandbox, console, read), out
+
+
+# Project 1 = shop, environment 1 = prod, branch by the search `mai`, no commit, no
+# description, mode 1 = full, no script for the first three hooks, then a post-deploy hook.
+FORM_START = ["1", "1", "mai", "1", "", "", "1", "", "", ""]
+
+
+async def test_interactive_deploy_form_is_filled_in_at_the_prompt(sandbox: Sandbox):
+    session, out = scripted(sandbox, [*FORM_START, "echo ok", ".", ""])
+    assert await session.handle("/deploy")
+    output = out.getvalue()
+    task = await DeployTask.all().order_by("-id").first()
+    assert task is not None, output
+    await task.fetch_related("environment")
+    assert (task.ref, task.environment.name, str(task.mode)) == ("main", "prod", "full")
+    assert task.slack_channel == CHANNEL and task.slack_ts, output
+    posted = flatten(sandbox.fake.message(CHANNEL, task.slack_ts).blocks)
+    assert "echo ok" in posted
+    assert "A form opened" in output and "Branch or tag" in output
+    assert f"#{task.id}" in output  # the bot's answer to alice, shown at the prompt
+
+
+async def test_interactive_form_asks_again_for_a_field_the_bot_sends_back(sandbox: Sandbox):
+    answers = [*FORM_START, "echo ok", ".", "1", "", "smoke check"]
+    session, out = scripted(sandbox, answers)
+    assert await session.handle("/deploy")
+    output = out.getvalue()
+    assert "Template title (post_deploy): a template needs a title" in output, output
+    assert output.count("Template title (post_deploy)") >= 3  # asked, sent back, asked again
+    assert await HookTemplate.exists(title="smoke check"), output
+    task = await DeployTask.all().order_by("-id").first()
+    assert task is not None and task.ref == "main", output
