@@ -199,9 +199,9 @@ class HoistBot:
         self._runs.add(job)
         job.add_done_callback(self._runs.discard)
 
-    def run(self, task_id: int, *, promote: Actor | None = None) -> None:
+    def run(self, task_id: int, *, promoted: bool = False) -> None:
         """Run a task in the background; its message follows through the notifier."""
-        coro = self.engine.promote(task_id, promote) if promote else self.engine.run(task_id)
+        coro = self.engine.finish_promote(task_id) if promoted else self.engine.run(task_id)
         job = asyncio.ensure_future(coro)
         self._runs.add(job)
         job.add_done_callback(self._runs.discard)
@@ -241,9 +241,8 @@ class HoistBot:
             self.run(task_id)
             return texts.retrying(task_id)
         await self.check(env, Action.PROMOTE, user)
-        if task.status != TaskStatus.CANARY:
-            raise ConflictError(f"task #{task_id} is {task.status}, not a canary waiting")
-        self.run(task_id, promote=actor)
+        await self.engine.begin_promote(task_id, actor)
+        self.run(task_id, promoted=True)
         return texts.promoting(task_id)
 
     async def create_from_modal(self, request: DeployRequest, saves: list[TemplateSpec]) -> None:

@@ -95,7 +95,7 @@ def register(app: AsyncApp, bot: HoistBot) -> None:
 
     async def refs(ack: Any, body: dict[str, Any]) -> None:
         try:
-            project = _project_of(body["view"])
+            project = await _project_for(bot, body)
             branches = [
                 RefOption(r.name, "branch", r.sha) for r in await bot.engine.git.branches(project)
             ]
@@ -110,7 +110,7 @@ def register(app: AsyncApp, bot: HoistBot) -> None:
         ref = _selected(view["state"]["values"], ids.REF)
         try:
             found = (
-                await bot.engine.git.commits(_project_of(view), ref_from_value(ref)[1])
+                await bot.engine.git.commits(await _project_for(bot, body), ref_from_value(ref)[1])
                 if ref
                 else []
             )
@@ -242,6 +242,14 @@ def _selected(values: Values, block_id: str) -> str | None:
 
 def _text(values: Values, block_id: str) -> str:
     return str(_element(values, block_id).get("value") or "")
+
+
+async def _project_for(bot: HoistBot, body: dict[str, Any]) -> str:
+    """The project the pickers list, if the user may deploy some environment of it."""
+    project = _project_of(body["view"])
+    if not await _deployable_envs(bot, body["user"]["id"], project):
+        raise HoistError(f"you may not deploy `{project}`")
+    return project
 
 
 def _project_of(view: dict[str, Any]) -> str:

@@ -89,11 +89,24 @@ class Engine:
 
     async def promote(self, task_id: int, actor: Actor) -> TaskStatus:
         """Deploy a waiting canary to the rest of its servers."""
+        await self.begin_promote(task_id, actor)
+        return await self.finish_promote(task_id)
+
+    async def begin_promote(self, task_id: int, actor: Actor) -> None:
+        """Claim a waiting canary for promotion (a second click finds it running: refused)."""
         task = await self._task(task_id)
         if task.status != TaskStatus.CANARY:
             raise ConflictError(f"task #{task_id} is {task.status}, not a canary waiting")
+        held = await current_lock(task.environment_id, self.recorder.clock())
+        if held is not None:
+            raise ConflictError(
+                f"the environment is locked by {held.holder}: {held.reason or 'no reason given'}"
+            )
         await self.recorder.move_task(task, TaskStatus.RUNNING, **self._lease())
         await record(actor, "task.promote", f"task:{task_id}")
+
+    async def finish_promote(self, task_id: int) -> TaskStatus:
+        """Run the rest of a canary that `begin_promote` claimed."""
         return await self._execute(task_id, promote=True)
 
     async def retry(self, task_id: int, actor: Actor) -> DeployTask:

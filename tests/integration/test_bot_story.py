@@ -303,3 +303,41 @@ async def test_rollback_on_a_failed_task_undoes_only_that_task(sqlite_db, tmp_pa
         await said_to(story, BOB, "not live any more")
     finally:
         await stop_story(story)
+
+
+async def test_promote_is_refused_while_locked_and_runs_once(sqlite_db, tmp_path: Path):
+    story = await start_story(sqlite_db, tmp_path, approvals=0)
+    try:
+        await story.slack.slash_command(ALICE, "shop prod --canary web2", channel=CHANNEL)
+        await said_to(story, ALICE, "Task #1")
+        await story.settle()
+        task = await DeployTask.get(id=1)
+        assert task.status == TaskStatus.CANARY
+        await story.slack.slash_command(BOB, "lock shop prod hold on", channel=CHANNEL)
+        await said_to(story, BOB, "locked")
+        await story.slack.slash_command(ALICE, "promote 1", channel=CHANNEL)
+        await said_to(story, ALICE, "locked by U0BOB0000: hold on")
+        await story.slack.slash_command(BOB, "unlock shop prod", channel=CHANNEL)
+        await said_to(story, BOB, "unlocked")
+        await story.slack.slash_command(ALICE, "promote 1", channel=CHANNEL)
+        await said_to(story, ALICE, "Promoting task #1")
+        await story.slack.slash_command(ALICE, "promote 1", channel=CHANNEL)
+        await said_to(story, ALICE, "not a canary waiting")
+        await story.settle()
+        await task.refresh_from_db()
+        assert task.status == TaskStatus.SUCCEEDED
+        assert {story.fleet.live(s) for s in ("web1", "web2", "web3")} == {task.version}
+    finally:
+        await stop_story(story)
+
+
+async def test_pickers_list_nothing_for_someone_who_may_not_deploy(story: Story):
+    await Environment.all().update(deployers=[ALICE])
+    await story.running.bot.engine.git.ensure_mirror("shop", story.fleet.repo.url)
+    await story.slack.slash_command(MALLORY, "", channel=CHANNEL)
+    view = await story.slack.wait_for(lambda: next(iter(story.slack.modals(MALLORY)), None))
+    assert "shop" not in str(story.slack.view(view.id).spec)  # no project to pick
+    picked = {"type": "static_select", "selected_option": {"value": "shop"}}
+    story.slack.view(view.id).picked = {ids.PROJECT: {ids.PROJECT: picked}}
+    options = await story.slack.block_suggestion(MALLORY, view.id, ids.REF, ids.REF, "")
+    assert options == {"options": []}
