@@ -1,10 +1,11 @@
 """Keeping each task's Slack message in step with the engine, inside Slack's limits.
 
 The engine publishes events; this observer marks a task's message dirty and one worker per
-task redraws it from the database at most once per `min_interval` (Slack allows about one
-message update per second per channel). A 429 waits out its Retry-After; any other failure,
-an outage included, is retried with backoff until the final state is delivered. Nothing here
-can slow or fail a deploy: it only reads what the engine already stored.
+task redraws it from the database; calls are spaced `min_interval` apart per channel, across
+tasks (Slack allows about one message update per second per channel). A 429 waits out its
+Retry-After; any other failure, an outage included, is retried with backoff until the final
+state is delivered. Nothing here can slow or fail a deploy: it only reads what the engine
+already stored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,6 +45,7 @@ class Notifier:
         *,
         min_interval: float = 1.0,
         sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.bus = bus
@@ -50,6 +53,9 @@ class Notifier:
         self.snippet = snippet
         self.min_interval = min_interval
         self.sleep = sleep
+        self.clock = clock
+        self._gates: dict[str, asyncio.Lock] = {}
+        self._next_call: dict[str, float] = {}
         self._dirty: set[int] = set()
         self._snippets: dict[int, list[int]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
@@ -97,8 +103,6 @@ class Notifier:
                 self._dirty.discard(task_id)
                 await self._redraw(task_id)
                 await self._post_snippets(task_id)
-                if task_id in self._dirty:
-                    await self.sleep(self.min_interval)
         except Exception:
             _log.exception("updating the message of task #%s failed", task_id)
         finally:
@@ -129,6 +133,17 @@ class Notifier:
                 )
 
     async def _call(self, method: str, **params: Any) -> None:
+        """One message call per channel per `min_interval`, across all tasks in that channel
+        (Slack's limit is per channel, not per message)."""
+        channel = str(params.get("channel", ""))
+        async with self._gates.setdefault(channel, asyncio.Lock()):
+            wait = self._next_call.get(channel, 0.0) - self.clock()
+            if wait > 0:
+                await self.sleep(wait)
+            await self._deliver(method, **params)
+            self._next_call[channel] = self.clock() + self.min_interval
+
+    async def _deliver(self, method: str, **params: Any) -> None:
         """Call Slack until it accepts: wait out 429s, back off on anything else."""
         backoff = 1.0
         while True:
