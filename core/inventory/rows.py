@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.inventory import state
+from core.store.db import redact_url
 from core.store.models import Environment, HookTemplate, Project, Server, SSHKey
 
 Row = dict[str, Any]
@@ -40,6 +41,7 @@ async def project_rows() -> list[Row]:
     rows = []
     for project in await Project.all().order_by("slug"):
         values = await state.project_state(project)
+        values["repo_url"] = redact_url(values["repo_url"])
         rows.append(
             {"id": project.id, "name": project.slug}
             | values

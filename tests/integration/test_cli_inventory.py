@@ -276,3 +276,9 @@ def test_a_user_group_can_cover_several_approvals(inventory: CliCall):
         ),
         "names only 1 reviewers",
     )
+
+
+def test_a_token_in_a_repository_url_is_never_listed(hoist: CliCall):
+    ok(hoist("project", "add", "p", "--repo", "https://bot:s3cr3t@git.example.test/acme/p.git"))
+    out = ok(hoist("project", "list", "--json"))
+    assert "s3cr3t" not in out and "https://bot:***@git.example.test/acme/p.git" in out
