@@ -40,7 +40,7 @@ from core.store.models import DeployTask, Environment, Project, StageRun
 
 _log = logging.getLogger(__name__)
 HOOK_STAGES = frozenset(s.value for s in HookStage)
-LOCK_CHECK_SECONDS = 30.0
+HOUSEKEEPING_SECONDS = 30.0
 SNIPPET_LINES = 20
 
 
@@ -67,28 +67,32 @@ class HoistBot:
 
     def start(self) -> None:
         self.notifier.start()
-        self._lock_watch = asyncio.create_task(self._watch_locks())
+        self._housekeeper = asyncio.create_task(self._housekeeping_loop())
 
     async def stop(self) -> None:
-        self._lock_watch.cancel()
+        self._housekeeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await self._lock_watch
+            await self._housekeeper
         await self.wait_idle()
         await self.notifier.stop()
 
-    async def check_locks(self) -> None:
-        """Locks that ran out free their environments; whoever waited is told."""
+    async def housekeeping(self) -> None:
+        """Locks that ran out free their environments; whoever waited is told. Tasks whose
+        runner died (its lease ran out) are marked interrupted, so they can be retried."""
         for env_id, waiting in await expire_locks(self.now()):
             env = await Environment.get(id=env_id)
             await self.freed(env, waiting)
+        for task_id in await self.engine.reap():
+            self.notifier.touch(task_id)
+        self.engine.wake()
 
-    async def _watch_locks(self) -> None:
+    async def _housekeeping_loop(self) -> None:
         while True:
-            await asyncio.sleep(LOCK_CHECK_SECONDS)
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
-                await self.check_locks()
+                await self.housekeeping()
             except Exception:
-                _log.exception("checking expired locks failed")
+                _log.exception("housekeeping (expired locks, dead runners) failed")
 
     async def wait_idle(self) -> None:
         """Every run started here has come to rest and every message caught up (tests)."""

@@ -265,7 +265,7 @@ async def test_an_expired_lock_frees_the_environment_and_tells_who_waited(story:
     from core.store.models import EnvironmentLock
 
     await EnvironmentLock.all().update(until=story.running.bot.now())
-    await story.running.bot.check_locks()
+    await story.running.bot.housekeeping()
     story.running.bot.run(1)
     await story.settle()
     assert (await DeployTask.get(id=1)).status == TaskStatus.SUCCEEDED
@@ -341,3 +341,16 @@ async def test_pickers_list_nothing_for_someone_who_may_not_deploy(story: Story)
     story.slack.view(view.id).picked = {ids.PROJECT: {ids.PROJECT: picked}}
     options = await story.slack.block_suggestion(MALLORY, view.id, ids.REF, ids.REF, "")
     assert options == {"options": []}
+
+
+async def test_a_task_whose_runner_died_is_found_by_the_periodic_check(story: Story):
+    from datetime import timedelta
+
+    await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+    await said_to(story, ALICE, "Task #1")
+    past = story.running.bot.now() - timedelta(minutes=5)
+    await DeployTask.filter(id=1).update(
+        status=TaskStatus.RUNNING, lease_owner="gone:1", lease_until=past
+    )
+    await story.running.bot.housekeeping()
+    assert (await DeployTask.get(id=1)).status == TaskStatus.INTERRUPTED
