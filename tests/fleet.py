@@ -90,6 +90,8 @@ async def make_fleet(
     Hosts see their own root at `tmp/data` when the machine allows it (see isolation).
     """
     isolated = isolated and isolation_available() is None
+    if not isolated and len(names) > 1:
+        batch = 1  # the hosts share one disk: one at a time, as the demo does
     home = tmp / "home"
     box = box or SecretBox(generate_secret())
     client = asyncssh.generate_private_key("ssh-ed25519")

@@ -13,11 +13,17 @@ import pytest
 from core.engine.events import NodeChanged
 from core.engine.requests import HookChoice
 from core.errors import ConflictError, NotFoundError
+from core.sandbox.ssh_host import isolation_available
 from core.status import DeployMode, HookStage, NodeStatus, Stage, TaskKind, TaskStatus
 from core.store.models import DeployTask, Server
 from tests.fleet import ALICE, Fleet, make_fleet, stop_fleet
 
 SERVERS = ["web1", "web2", "web3"]
+
+pytestmark = pytest.mark.skipif(
+    isolation_available() is not None,
+    reason=f"these cases need hosts with separate disks: {isolation_available()}",
+)
 
 
 @pytest.fixture
