@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+from big_repo import build_repo
 from sandbox_bot import (
     ALICE,
     BOB,
@@ -72,7 +73,6 @@ from sandbox_bot import (
     REVIEWERS,
     Hosts,
     SandboxBot,
-    build_repo,
     start_hosts,
     start_sandbox_bot,
 )

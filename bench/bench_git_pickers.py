@@ -13,52 +13,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from big_repo import build_repo, ref_names  # noqa: E402
+
 from core.source.git import GitSource  # noqa: E402
 
-EPOCH = 1_700_000_000
 RUNS = 5
-
-
-def _data(text: str) -> str:
-    return f"data {len(text.encode())}\n{text}\n"
-
-
-def _stream(commits: int, refs: int) -> Iterator[str]:
-    """A fast-import stream: a linear main of `commits` commits, then `refs` refs on it."""
-    for i in range(1, commits + 1):
-        yield f"commit refs/heads/main\nmark :{i}\n"
-        yield f"committer Bench <bench@example.com> {EPOCH + i * 60} +0000\n"
-        yield _data(f"change {i}")
-        yield f"M 644 inline src/f{i % 200}.txt\n" + _data(f"content {i}\n")
-    for j in range(refs):
-        mark = 1 + (j * 7919) % commits  # spread over history, not in creation order
-        if j % 2 == 0:
-            yield f"reset refs/heads/branch-{j}\nfrom :{mark}\n\n"
-        elif j % 4 == 1:
-            yield f"tag v{j}\nfrom :{mark}\n"
-            yield f"tagger Bench <bench@example.com> {EPOCH + mark * 60 + 30} +0000\n"
-            yield _data(f"release {j}")
-        else:
-            yield f"reset refs/tags/light-{j}\nfrom :{mark}\n\n"
-
-
-def build_repo(path: Path, commits: int, refs: int) -> None:
-    """Create the upstream repository at `path` (bare) in one fast-import run."""
-    subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True)
-    stream = "".join(_stream(commits, refs)).encode()
-    subprocess.run(
-        ["git", "--git-dir", str(path), "fast-import", "--quiet"], input=stream, check=True
-    )
 
 
 async def median_ms(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
@@ -84,8 +52,8 @@ async def run(commits: int, refs: int) -> None:
         checks: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
             ("branches()", lambda: source.branches("bench")),
             ("tags()", lambda: source.tags("bench")),
-            ("commits(branch, 50)", lambda: source.commits("bench", "branch-2", 50)),
-            ("resolve(tag)", lambda: source.resolve("bench", "v1")),
+            ("commits(branch, 50)", lambda: source.commits("bench", ref_names(2)[1], 50)),
+            ("resolve(tag)", lambda: source.resolve("bench", ref_names(1)[1])),
             ("resolve(short sha)", lambda: source.resolve("bench", short)),
         ]
         short = (await source.resolve("bench", "main")).sha[:8]
