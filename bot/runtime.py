@@ -49,15 +49,6 @@ class RunningBot:
                 await item.close_async()
 
 
-def engine_settings(settings: Settings) -> EngineSettings:
-    hidden = [settings.secret_file]
-    if settings.embedded:
-        hidden.append(settings.home / "hoist.sqlite3")
-    return EngineSettings(
-        home=settings.home, max_parallel=settings.max_parallel, hidden_files=tuple(hidden)
-    )
-
-
 async def start_bot(
     settings: Settings,
     bot_settings: BotSettings,
@@ -70,7 +61,7 @@ async def start_bot(
     """Bring everything up; in HTTP mode listen on host:port (0 picks a free port)."""
     if open_db:
         await open_database(settings)
-    engine = Engine(engine_settings(settings), await open_box(settings))
+    engine = Engine(EngineSettings.for_hoist(settings), await open_box(settings))
     bot = HoistBot(
         engine,
         web_client(bot_settings),

@@ -23,14 +23,7 @@ GOOD_ENDS = (TaskStatus.SUCCEEDED, TaskStatus.CANARY)
 
 async def make_engine(state: CliState) -> Engine:
     """An engine for this CLI process, with Hoist's own secret files hidden from hooks."""
-    settings = state.settings
-    hidden = [settings.secret_file]
-    if settings.embedded:
-        hidden.append(Path(settings.database_url.removeprefix("sqlite://")))
-    engine_settings = EngineSettings(
-        home=settings.home, max_parallel=settings.max_parallel, hidden_files=tuple(hidden)
-    )
-    engine = Engine(engine_settings, await state.box())
+    engine = Engine(EngineSettings.for_hoist(state.settings), await state.box())
     state.engines.append(engine)
     await engine.reap()  # a task whose runner died must not hold its environment forever
     return engine

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.config import Settings
 from core.transport.ssh import ConnectOptions
 
 
@@ -19,6 +20,16 @@ class EngineSettings:
     heartbeat_seconds: float = 1.0
     hidden_files: tuple[Path, ...] = ()
     """Files local hooks must not read (the secret file, the SQLite database)."""
+
+    @classmethod
+    def for_hoist(cls, settings: Settings) -> EngineSettings:
+        """The engine's settings for a Hoist home, with its secret files hidden from hooks."""
+        hidden = [settings.secret_file]
+        if settings.embedded:
+            hidden.append(Path(settings.database_url.removeprefix("sqlite://")))
+        return cls(
+            home=settings.home, max_parallel=settings.max_parallel, hidden_files=tuple(hidden)
+        )
 
     @property
     def mirrors(self) -> Path:
