@@ -38,6 +38,15 @@ async def story(sqlite_db, tmp_path: Path) -> AsyncIterator[Story]:
     await stop_story(story)
 
 
+@pytest.fixture
+async def open_story(sqlite_db, tmp_path: Path) -> AsyncIterator[Story]:
+    """The same bot, on an environment that needs no approvals (releases start at once)."""
+    story = await start_story(sqlite_db, tmp_path, approvals=0)
+    yield story
+    story.slack.up()
+    await stop_story(story)
+
+
 def ephemeral_to(story: Story, user: str) -> list[str]:
     return [e.text + flatten(e.blocks) for e in story.slack.ephemerals(user=user)]
 
@@ -190,54 +199,42 @@ async def test_lock_holds_a_release_until_unlocked(story: Story):
     assert task.status == TaskStatus.SUCCEEDED
 
 
-async def test_slack_429_and_500_during_a_deploy_still_deliver_the_final_message(
-    sqlite_db, tmp_path: Path
-):
-    story = await start_story(sqlite_db, tmp_path, approvals=0)
-    try:
-        story.slack.fail_next("chat.update", status=429, retry_after=1)
-        story.slack.fail_next("chat.update", status=500, count=2)
-        await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
-        await said_to(story, ALICE, "Task #1")
-        await story.settle()
-        task = await DeployTask.get(id=1)
-        assert task.status == TaskStatus.SUCCEEDED
-        statuses = [c.status for c in story.slack.calls("chat.update")]
-        assert 429 in statuses and statuses.count(500) == 2 and statuses[-1] == 200
-        final = story.slack.message(CHANNEL, task.slack_ts or "")
-        assert "3/3" in flatten(final.blocks)
-    finally:
-        await stop_story(story)
+async def test_slack_429_and_500_during_a_deploy_still_deliver_the_final_message(open_story: Story):
+    story = open_story
+    story.slack.fail_next("chat.update", status=429, retry_after=1)
+    story.slack.fail_next("chat.update", status=500, count=2)
+    await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+    await said_to(story, ALICE, "Task #1")
+    await story.settle()
+    task = await DeployTask.get(id=1)
+    assert task.status == TaskStatus.SUCCEEDED
+    statuses = [c.status for c in story.slack.calls("chat.update")]
+    assert 429 in statuses and statuses.count(500) == 2 and statuses[-1] == 200
+    final = story.slack.message(CHANNEL, task.slack_ts or "")
+    assert "3/3" in flatten(final.blocks)
 
 
-async def test_a_message_slack_refuses_does_not_stop_the_release(sqlite_db, tmp_path: Path):
-    story = await start_story(sqlite_db, tmp_path, approvals=0)
-    try:
-        story.slack.fail_next("chat.postMessage", error="not_in_channel")
-        await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
-        await said_to(story, ALICE, "Slack did not take the task's message")
-        await story.settle()
-        assert (await DeployTask.get(id=1)).status == TaskStatus.SUCCEEDED
-    finally:
-        await stop_story(story)
+async def test_a_message_slack_refuses_does_not_stop_the_release(open_story: Story):
+    story = open_story
+    story.slack.fail_next("chat.postMessage", error="not_in_channel")
+    await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+    await said_to(story, ALICE, "Slack did not take the task's message")
+    await story.settle()
+    assert (await DeployTask.get(id=1)).status == TaskStatus.SUCCEEDED
 
 
-async def test_a_slack_outage_is_retried_until_the_message_is_final(sqlite_db, tmp_path: Path):
-    story = await start_story(sqlite_db, tmp_path, approvals=0)
-    try:
-        await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
-        await said_to(story, ALICE, "Task #1")
-        story.slack.down("503")
-        await story.running.bot.wait_runs()
-        assert (await DeployTask.get(id=1)).status == TaskStatus.SUCCEEDED
-        story.slack.up()
-        await story.settle()
-        task = await DeployTask.get(id=1)
-        final = story.slack.message(CHANNEL, task.slack_ts or "")
-        assert "3/3" in flatten(final.blocks)
-    finally:
-        story.slack.up()
-        await stop_story(story)
+async def test_a_slack_outage_is_retried_until_the_message_is_final(open_story: Story):
+    story = open_story
+    await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+    await said_to(story, ALICE, "Task #1")
+    story.slack.down("503")
+    await story.running.bot.wait_runs()
+    assert (await DeployTask.get(id=1)).status == TaskStatus.SUCCEEDED
+    story.slack.up()
+    await story.settle()
+    task = await DeployTask.get(id=1)
+    final = story.slack.message(CHANNEL, task.slack_ts or "")
+    assert "3/3" in flatten(final.blocks)
 
 
 async def test_a_rejection_asks_for_a_reason_and_ends_the_task(story: Story):
@@ -273,62 +270,56 @@ async def test_an_expired_lock_frees_the_environment_and_tells_who_waited(story:
     assert any("free again" in str(c.params.get("text")) for c in told)
 
 
-async def test_rollback_on_a_failed_task_undoes_only_that_task(sqlite_db, tmp_path: Path):
-    story = await start_story(sqlite_db, tmp_path, approvals=0)
-    try:
-        await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
-        await said_to(story, ALICE, "Task #1")
-        await story.settle()
-        first = await DeployTask.get(id=1)
-        story.fleet.repo.commit({"index.html": "v2\n"}, "second")
-        await Environment.filter(name="prod").update(templates_only=False)
-        task = await story.running.bot.engine.deploy(
-            story.fleet.request(hooks={HookStage.POST_DEPLOY: HookChoice(script="exit 1")}),
-            Actor(ALICE, "slack"),
-        )
-        await story.running.bot.announce(task, CHANNEL)
-        story.running.bot.run(task.id)
-        await story.settle()
-        await task.refresh_from_db()
-        assert task.status == TaskStatus.FAILED
-        await story.slack.click(BOB, (CHANNEL, first.slack_ts or ""), ids.ROLLBACK, "1")
-        await said_to(story, BOB, "no earlier good release")
-        await story.slack.click(BOB, (CHANNEL, task.slack_ts or ""), ids.ROLLBACK, str(task.id))
-        await said_to(story, BOB, "Rollback #3")
-        await story.settle()
-        assert {story.fleet.live(s) for s in ("web1", "web2", "web3")} == {first.version}
-        newer = await story.running.bot.engine.deploy(story.fleet.request(), Actor(ALICE, "slack"))
-        await story.running.bot.engine.run(newer.id)
-        await story.slack.click(BOB, (CHANNEL, first.slack_ts or ""), ids.ROLLBACK, "1")
-        await said_to(story, BOB, "not live any more")
-    finally:
-        await stop_story(story)
+async def test_rollback_on_a_failed_task_undoes_only_that_task(open_story: Story):
+    story = open_story
+    await story.slack.slash_command(ALICE, "shop prod", channel=CHANNEL)
+    await said_to(story, ALICE, "Task #1")
+    await story.settle()
+    first = await DeployTask.get(id=1)
+    story.fleet.repo.commit({"index.html": "v2\n"}, "second")
+    await Environment.filter(name="prod").update(templates_only=False)
+    task = await story.running.bot.engine.deploy(
+        story.fleet.request(hooks={HookStage.POST_DEPLOY: HookChoice(script="exit 1")}),
+        Actor(ALICE, "slack"),
+    )
+    await story.running.bot.announce(task, CHANNEL)
+    story.running.bot.run(task.id)
+    await story.settle()
+    await task.refresh_from_db()
+    assert task.status == TaskStatus.FAILED
+    await story.slack.click(BOB, (CHANNEL, first.slack_ts or ""), ids.ROLLBACK, "1")
+    await said_to(story, BOB, "no earlier good release")
+    await story.slack.click(BOB, (CHANNEL, task.slack_ts or ""), ids.ROLLBACK, str(task.id))
+    await said_to(story, BOB, "Rollback #3")
+    await story.settle()
+    assert {story.fleet.live(s) for s in ("web1", "web2", "web3")} == {first.version}
+    newer = await story.running.bot.engine.deploy(story.fleet.request(), Actor(ALICE, "slack"))
+    await story.running.bot.engine.run(newer.id)
+    await story.slack.click(BOB, (CHANNEL, first.slack_ts or ""), ids.ROLLBACK, "1")
+    await said_to(story, BOB, "not live any more")
 
 
-async def test_promote_is_refused_while_locked_and_runs_once(sqlite_db, tmp_path: Path):
-    story = await start_story(sqlite_db, tmp_path, approvals=0)
-    try:
-        await story.slack.slash_command(ALICE, "shop prod --canary web2", channel=CHANNEL)
-        await said_to(story, ALICE, "Task #1")
-        await story.settle()
-        task = await DeployTask.get(id=1)
-        assert task.status == TaskStatus.CANARY
-        await story.slack.slash_command(BOB, "lock shop prod hold on", channel=CHANNEL)
-        await said_to(story, BOB, "locked")
-        await story.slack.slash_command(ALICE, "promote 1", channel=CHANNEL)
-        await said_to(story, ALICE, "locked by U0BOB0000: hold on")
-        await story.slack.slash_command(BOB, "unlock shop prod", channel=CHANNEL)
-        await said_to(story, BOB, "unlocked")
-        await story.slack.slash_command(ALICE, "promote 1", channel=CHANNEL)
-        await said_to(story, ALICE, "Promoting task #1")
-        await story.slack.slash_command(ALICE, "promote 1", channel=CHANNEL)
-        await said_to(story, ALICE, "not a canary waiting")
-        await story.settle()
-        await task.refresh_from_db()
-        assert task.status == TaskStatus.SUCCEEDED
-        assert {story.fleet.live(s) for s in ("web1", "web2", "web3")} == {task.version}
-    finally:
-        await stop_story(story)
+async def test_promote_is_refused_while_locked_and_runs_once(open_story: Story):
+    story = open_story
+    await story.slack.slash_command(ALICE, "shop prod --canary web2", channel=CHANNEL)
+    await said_to(story, ALICE, "Task #1")
+    await story.settle()
+    task = await DeployTask.get(id=1)
+    assert task.status == TaskStatus.CANARY
+    await story.slack.slash_command(BOB, "lock shop prod hold on", channel=CHANNEL)
+    await said_to(story, BOB, "locked")
+    await story.slack.slash_command(ALICE, "promote 1", channel=CHANNEL)
+    await said_to(story, ALICE, "locked by U0BOB0000: hold on")
+    await story.slack.slash_command(BOB, "unlock shop prod", channel=CHANNEL)
+    await said_to(story, BOB, "unlocked")
+    await story.slack.slash_command(ALICE, "promote 1", channel=CHANNEL)
+    await said_to(story, ALICE, "Promoting task #1")
+    await story.slack.slash_command(ALICE, "promote 1", channel=CHANNEL)
+    await said_to(story, ALICE, "not a canary waiting")
+    await story.settle()
+    await task.refresh_from_db()
+    assert task.status == TaskStatus.SUCCEEDED
+    assert {story.fleet.live(s) for s in ("web1", "web2", "web3")} == {task.version}
 
 
 async def test_pickers_list_nothing_for_someone_who_may_not_deploy(story: Story):
