@@ -74,6 +74,9 @@ class Project(Model):
     default_branch = fields.CharField(max_length=255, default="main")
     keep_releases = fields.IntField(default=5)
     channel = fields.CharField(max_length=128, null=True)
+    digest_cron = fields.CharField(max_length=128, null=True)
+    """When to post the release digest (crontab: minute hour day month weekday)."""
+    digest_timezone = fields.CharField(max_length=64, default="UTC")
     git_key: fields.ForeignKeyNullableRelation[SSHKey] = fields.ForeignKeyField(
         "hoist.SSHKey", related_name="git_projects", null=True, on_delete=fields.RESTRICT
     )
@@ -149,6 +152,10 @@ class DeployTask(Model):
     via = fields.CharField(max_length=16, default="cli")
     status = fields.CharEnumField(TaskStatus, max_length=32)
     scheduled_at = fields.DatetimeField(null=True)
+    reminded_at = fields.DatetimeField(null=True)
+    """When the channel was reminded of this scheduled task (set once, by whoever claims it)."""
+    reason = fields.TextField(default="")
+    """Why the task ended as it did, when that is not its nodes' doing (missed, interrupted)."""
     created_at = fields.DatetimeField(auto_now_add=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
@@ -233,6 +240,25 @@ class EnvironmentLock(Model):
 
     class Meta:
         table = "environment_lock"
+
+
+class DigestRun(Model):
+    """A release digest that was posted: claimed by inserting this row, so it is posted once
+    even when several bot processes fire the same schedule."""
+
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "hoist.Project", related_name="digests", on_delete=fields.CASCADE
+    )
+    due_at = fields.DatetimeField()
+    owner = fields.CharField(max_length=128)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    project_id: int
+
+    class Meta:
+        table = "digest_run"
+        unique_together = (("project", "due_at"),)
 
 
 class AuditEvent(Model):

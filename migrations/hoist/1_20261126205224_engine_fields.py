@@ -6,17 +6,17 @@ RUN_IN_TRANSACTION = True
 
 SQL = {
     "sqlite": {
-        "upgrade": "ALTER TABLE \"deploy_task\" ADD \"package_size\" BIGINT NOT NULL DEFAULT 0;\n        ALTER TABLE \"deploy_task\" ADD \"package_files\" INT NOT NULL DEFAULT 0;\n        ALTER TABLE \"deploy_task\" ADD \"package_sha256\" VARCHAR(64) NOT NULL DEFAULT '';\n        ALTER TABLE \"stage_run\" ADD \"previous_release\" VARCHAR(1024);\n        ALTER TABLE \"stage_run\" ADD \"bytes_sent\" BIGINT NOT NULL DEFAULT 0;",
-        "downgrade": "ALTER TABLE \"deploy_task\" DROP COLUMN \"package_size\";\n        ALTER TABLE \"deploy_task\" DROP COLUMN \"package_files\";\n        ALTER TABLE \"deploy_task\" DROP COLUMN \"package_sha256\";\n        ALTER TABLE \"stage_run\" DROP COLUMN \"previous_release\";\n        ALTER TABLE \"stage_run\" DROP COLUMN \"bytes_sent\";"
+        "upgrade": 'ALTER TABLE "deploy_task" ADD "package_size" BIGINT NOT NULL DEFAULT 0;\n        ALTER TABLE "deploy_task" ADD "package_files" INT NOT NULL DEFAULT 0;\n        ALTER TABLE "deploy_task" ADD "package_sha256" VARCHAR(64) NOT NULL DEFAULT \'\';\n        ALTER TABLE "stage_run" ADD "previous_release" VARCHAR(1024);\n        ALTER TABLE "stage_run" ADD "bytes_sent" BIGINT NOT NULL DEFAULT 0;',
+        "downgrade": 'ALTER TABLE "deploy_task" DROP COLUMN "package_size";\n        ALTER TABLE "deploy_task" DROP COLUMN "package_files";\n        ALTER TABLE "deploy_task" DROP COLUMN "package_sha256";\n        ALTER TABLE "stage_run" DROP COLUMN "previous_release";\n        ALTER TABLE "stage_run" DROP COLUMN "bytes_sent";',
     },
     "postgres": {
-        "upgrade": "ALTER TABLE \"deploy_task\" ADD \"package_sha256\" VARCHAR(64) NOT NULL DEFAULT '';\n        ALTER TABLE \"deploy_task\" ADD \"package_size\" BIGINT NOT NULL DEFAULT 0;\n        ALTER TABLE \"deploy_task\" ADD \"package_files\" INT NOT NULL DEFAULT 0;\n        ALTER TABLE \"stage_run\" ADD \"bytes_sent\" BIGINT NOT NULL DEFAULT 0;\n        ALTER TABLE \"stage_run\" ADD \"previous_release\" VARCHAR(1024);",
-        "downgrade": "ALTER TABLE \"stage_run\" DROP COLUMN \"bytes_sent\";\n        ALTER TABLE \"stage_run\" DROP COLUMN \"previous_release\";\n        ALTER TABLE \"deploy_task\" DROP COLUMN \"package_sha256\";\n        ALTER TABLE \"deploy_task\" DROP COLUMN \"package_size\";\n        ALTER TABLE \"deploy_task\" DROP COLUMN \"package_files\";"
+        "upgrade": 'ALTER TABLE "deploy_task" ADD "package_sha256" VARCHAR(64) NOT NULL DEFAULT \'\';\n        ALTER TABLE "deploy_task" ADD "package_size" BIGINT NOT NULL DEFAULT 0;\n        ALTER TABLE "deploy_task" ADD "package_files" INT NOT NULL DEFAULT 0;\n        ALTER TABLE "stage_run" ADD "bytes_sent" BIGINT NOT NULL DEFAULT 0;\n        ALTER TABLE "stage_run" ADD "previous_release" VARCHAR(1024);',
+        "downgrade": 'ALTER TABLE "stage_run" DROP COLUMN "bytes_sent";\n        ALTER TABLE "stage_run" DROP COLUMN "previous_release";\n        ALTER TABLE "deploy_task" DROP COLUMN "package_sha256";\n        ALTER TABLE "deploy_task" DROP COLUMN "package_size";\n        ALTER TABLE "deploy_task" DROP COLUMN "package_files";',
     },
     "mysql": {
         "upgrade": "ALTER TABLE `deploy_task` ADD `package_size` BIGINT NOT NULL DEFAULT 0;\n        ALTER TABLE `deploy_task` ADD `package_files` INT NOT NULL DEFAULT 0;\n        ALTER TABLE `deploy_task` ADD `package_sha256` VARCHAR(64) NOT NULL DEFAULT '';\n        ALTER TABLE `stage_run` ADD `bytes_sent` BIGINT NOT NULL DEFAULT 0;\n        ALTER TABLE `stage_run` ADD `previous_release` VARCHAR(1024);",
-        "downgrade": "ALTER TABLE `deploy_task` DROP COLUMN `package_size`;\n        ALTER TABLE `deploy_task` DROP COLUMN `package_files`;\n        ALTER TABLE `deploy_task` DROP COLUMN `package_sha256`;\n        ALTER TABLE `stage_run` DROP COLUMN `bytes_sent`;\n        ALTER TABLE `stage_run` DROP COLUMN `previous_release`;"
-    }
+        "downgrade": "ALTER TABLE `deploy_task` DROP COLUMN `package_size`;\n        ALTER TABLE `deploy_task` DROP COLUMN `package_files`;\n        ALTER TABLE `deploy_task` DROP COLUMN `package_sha256`;\n        ALTER TABLE `stage_run` DROP COLUMN `bytes_sent`;\n        ALTER TABLE `stage_run` DROP COLUMN `previous_release`;",
+    },
 }
 
 

@@ -6,17 +6,17 @@ RUN_IN_TRANSACTION = True
 
 SQL = {
     "sqlite": {
-        "upgrade": "CREATE TABLE IF NOT EXISTS \"environment_lock\" (\n    \"id\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,\n    \"holder\" VARCHAR(128) NOT NULL,\n    \"reason\" TEXT NOT NULL,\n    \"until\" TIMESTAMP,\n    \"created_at\" TIMESTAMP NOT NULL,\n    \"waiting\" JSON NOT NULL,\n    \"environment_id\" INT NOT NULL UNIQUE REFERENCES \"environment\" (\"id\") ON DELETE CASCADE\n) /* Someone holds an environment: no deploy starts there until it is unlocked or expires. */;",
-        "downgrade": "DROP TABLE IF EXISTS \"environment_lock\";"
+        "upgrade": 'CREATE TABLE IF NOT EXISTS "environment_lock" (\n    "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,\n    "holder" VARCHAR(128) NOT NULL,\n    "reason" TEXT NOT NULL,\n    "until" TIMESTAMP,\n    "created_at" TIMESTAMP NOT NULL,\n    "waiting" JSON NOT NULL,\n    "environment_id" INT NOT NULL UNIQUE REFERENCES "environment" ("id") ON DELETE CASCADE\n) /* Someone holds an environment: no deploy starts there until it is unlocked or expires. */;',
+        "downgrade": 'DROP TABLE IF EXISTS "environment_lock";',
     },
     "postgres": {
-        "upgrade": "CREATE TABLE IF NOT EXISTS \"environment_lock\" (\n    \"id\" SERIAL NOT NULL PRIMARY KEY,\n    \"holder\" VARCHAR(128) NOT NULL,\n    \"reason\" TEXT NOT NULL,\n    \"until\" TIMESTAMPTZ,\n    \"created_at\" TIMESTAMPTZ NOT NULL,\n    \"waiting\" JSONB NOT NULL,\n    \"environment_id\" INT NOT NULL UNIQUE REFERENCES \"environment\" (\"id\") ON DELETE CASCADE\n);\nCOMMENT ON TABLE \"environment_lock\" IS 'Someone holds an environment: no deploy starts there until it is unlocked or expires.';",
-        "downgrade": "DROP TABLE IF EXISTS \"environment_lock\";"
+        "upgrade": 'CREATE TABLE IF NOT EXISTS "environment_lock" (\n    "id" SERIAL NOT NULL PRIMARY KEY,\n    "holder" VARCHAR(128) NOT NULL,\n    "reason" TEXT NOT NULL,\n    "until" TIMESTAMPTZ,\n    "created_at" TIMESTAMPTZ NOT NULL,\n    "waiting" JSONB NOT NULL,\n    "environment_id" INT NOT NULL UNIQUE REFERENCES "environment" ("id") ON DELETE CASCADE\n);\nCOMMENT ON TABLE "environment_lock" IS \'Someone holds an environment: no deploy starts there until it is unlocked or expires.\';',
+        "downgrade": 'DROP TABLE IF EXISTS "environment_lock";',
     },
     "mysql": {
         "upgrade": "CREATE TABLE IF NOT EXISTS `environment_lock` (\n    `id` INT NOT NULL PRIMARY KEY AUTO_INCREMENT,\n    `holder` VARCHAR(128) NOT NULL,\n    `reason` LONGTEXT NOT NULL,\n    `until` DATETIME(6),\n    `created_at` DATETIME(6) NOT NULL,\n    `waiting` JSON NOT NULL,\n    `environment_id` INT NOT NULL UNIQUE,\n    CONSTRAINT `fk_environm_environm_9a35e975` FOREIGN KEY (`environment_id`) REFERENCES `environment` (`id`) ON DELETE CASCADE\n) CHARACTER SET utf8mb4 COMMENT='Someone holds an environment: no deploy starts there until it is unlocked or expires.';",
-        "downgrade": "DROP TABLE IF EXISTS `environment_lock`;"
-    }
+        "downgrade": "DROP TABLE IF EXISTS `environment_lock`;",
+    },
 }
 
 
