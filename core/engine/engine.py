@@ -5,16 +5,21 @@ transaction that locks the environment row) before it runs, and the claiming pro
 lease it renews while running; the lease is how another process, or the next start, knows the
 runner died. Cancels are written to the database first, so any process can cancel any task;
 the runner notices at its next heartbeat, or at once when it is in this process.
+
+A shutdown drains the engine (`drain`): no new work is taken, running nodes finish, no further
+node starts, and the tasks rest as interrupted with a reason, ready for a retry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tortoise.exceptions import DoesNotExist
 from tortoise.transactions import in_transaction
@@ -22,7 +27,8 @@ from tortoise.transactions import in_transaction
 from core.audit import Actor, record
 from core.engine import requests
 from core.engine.context import TaskContext
-from core.engine.events import EventBus
+from core.engine.events import EventBus, TaskChanged
+from core.engine.local_hooks import KILL_GRACE
 from core.engine.plan import NOTHING_TO_RUN, nodes_to_retry
 from core.engine.recorder import Clock, Recorder, utcnow
 from core.engine.runner import TaskRun, release_task
@@ -35,7 +41,16 @@ from core.source.git import GitSource
 from core.status import NodeStatus, Stage, TaskStatus
 from core.store.models import DeployTask, Environment, StageRun
 
+_log = logging.getLogger(__name__)
+
 POLL_SECONDS = 2.0
+
+STOPPED = "Hoist stopped before this release finished"
+"""Why a drained task is interrupted."""
+
+SETTLE_SECONDS = 5.0
+"""After a drain cancels what still runs: time for the runs to store their end, beyond
+the time it takes to kill their processes (remote and local process groups)."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +78,18 @@ class Engine:
         self.bus = bus or EventBus()
         self.git = git or GitSource(settings.mirrors)
         self.recorder = Recorder(self.bus, clock)
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.host = socket.gethostname()
+        self.owner = owner or f"{self.host}:{os.getpid()}"
         self._runs: dict[int, asyncio.Task[TaskStatus]] = {}
+        self._active: dict[int, tuple[TaskRun, asyncio.Task[TaskStatus]]] = {}
+        self._drained: dict[int, tuple[TaskRun, asyncio.Task[TaskStatus]]] = {}
+        self._draining = False
         self._changed = asyncio.Event()
+
+    @property
+    def draining(self) -> bool:
+        """`drain` has begun: this engine takes no new work."""
+        return self._draining
 
     async def deploy(self, request: requests.DeployRequest, actor: Actor) -> DeployTask:
         """Check and store a new deploy task (it runs when `run` is called)."""
@@ -74,14 +98,20 @@ class Engine:
         )
 
     async def run(self, task_id: int) -> TaskStatus:
-        """Wait for the environment to be free, claim the task, and run it to rest."""
+        """Wait for the environment to be free, claim the task, and run it to rest.
+
+        Once the engine drains, a task not yet claimed is left queued (for the next start)
+        and its status returned.
+        """
         task = await self._task(task_id)
-        while not await self._claim(task):
+        while not self._draining:
+            if await self._claim(task):
+                return await self._execute(task_id)
             await task.refresh_from_db()
             if task.status != TaskStatus.QUEUED:
-                return TaskStatus(task.status)
+                break
             await self._wait_for_change()
-        return await self._execute(task_id)
+        return TaskStatus(task.status)
 
     def start(self, task_id: int) -> asyncio.Task[TaskStatus]:
         """Run a task in the background."""
@@ -97,6 +127,8 @@ class Engine:
         task = await self._task(task_id)
         if task.status != TaskStatus.CANARY:
             raise ConflictError(f"task #{task_id} is {task.status}, not a canary waiting")
+        if self._draining:
+            raise ConflictError(f"Hoist is stopping: promote task #{task_id} once it is back")
         held = await current_lock(task.environment_id, self.recorder.clock())
         if held is not None:
             raise ConflictError(
@@ -121,7 +153,7 @@ class Engine:
         for key in sorted(again):
             if ctx.nodes[key].status != NodeStatus.PENDING:
                 await self.recorder.reset_node(ctx.nodes[key])
-        await self.recorder.move_task(task, TaskStatus.QUEUED, finished_at=None)
+        await self.recorder.move_task(task, TaskStatus.QUEUED, finished_at=None, reason="")
         await record(actor, "task.retry", f"task:{task_id}", nodes=len(again))
         return task
 
@@ -149,13 +181,100 @@ class Engine:
         return CancelReport(task_id, switched, rollbacks)
 
     async def reap(self) -> list[int]:
-        """Mark tasks whose runner's lease ran out as interrupted (their runner died)."""
+        """Mark running tasks whose runner is gone as interrupted, so they can be retried.
+
+        A runner is gone when its lease ran out, or, at once, when it was a process on this
+        machine that no longer exists (so a bot restarted after a crash finds its task at
+        start). Nodes it left running are marked skipped: whether they ended is unknown.
+        Returns the ids of the tasks it interrupted.
+        """
         now = self.recorder.clock()
-        stale = await DeployTask.filter(status=TaskStatus.RUNNING, lease_until__lt=now)
-        for task in stale:
-            with contextlib.suppress(ConflictError):
-                await self.recorder.move_task(task, TaskStatus.INTERRUPTED, lease_owner=None)
-        return [t.id for t in stale]
+        stale_tasks = DeployTask.filter(status=TaskStatus.RUNNING, lease_until__lt=now)
+        stale = {t.id for t in await stale_tasks.only("id")}
+        reaped = []
+        for task in await DeployTask.filter(status=TaskStatus.RUNNING).order_by("id"):
+            reason = self._dead_runner(task.lease_owner)
+            still: dict[str, Any] = {}
+            if reason is None and task.id in stale:
+                reason = "its runner stopped renewing its lease"
+                still = {"lease_until__lt": now}
+            if reason is None:
+                continue
+            if task.lease_owner is None:
+                still["lease_owner__isnull"] = True
+            else:
+                still["lease_owner"] = task.lease_owner
+            # only if no one took it meanwhile: same status, same owner (and still stale)
+            moved = await DeployTask.filter(id=task.id, status=TaskStatus.RUNNING, **still).update(
+                status=TaskStatus.INTERRUPTED, lease_owner=None, lease_until=None, reason=reason
+            )
+            if not moved:
+                continue
+            self.bus.publish(TaskChanged(task.id, TaskStatus.INTERRUPTED))
+            for node in await StageRun.filter(task_id=task.id, status=NodeStatus.RUNNING):
+                await self.recorder.skip_node(node, f"stopped: {reason}")
+            reaped.append(task.id)
+        return reaped
+
+    def _dead_runner(self, owner: str | None) -> str | None:
+        """Why `owner` is gone, if it is another process of this machine that has ended."""
+        host, _, pid_text = (owner or "").rpartition(":")
+        if host != self.host or not pid_text.isdigit():
+            return None
+        pid = int(pid_text)
+        if pid <= 0 or pid == os.getpid() or _process_alive(pid):
+            return None
+        return f"its runner stopped (process {pid} on {host} ended)"
+
+    async def drain(self, grace: float) -> list[int]:
+        """Stop for a shutdown: take no new work, let running nodes end, start no more.
+
+        Tasks waiting in `run` for their turn return without claiming (they stay queued for
+        the next start), and `run` returns at once from now on. Each task this engine runs
+        starts no further node (local, or on any server, in any batch); once its running
+        nodes end it rests as interrupted, with a reason and its other nodes pending, so
+        `retry` runs exactly those. A task whose running nodes were its last comes to rest
+        as it would have (succeeded, failed, or a canary waiting). Runs still going after
+        `grace` seconds are cancelled as interruptions: their running nodes are stopped
+        (process groups killed, remote and local) and the task is interrupted too, not
+        cancelled. A canary waiting for promotion is not running and is left alone.
+
+        Returns the ids of the tasks it interrupted. Takes at most `grace`, plus the time to
+        kill what still runs and store it (`SETTLE_SECONDS` beyond the kill grace).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(grace, 0.0)
+        if not self._draining:
+            self._draining = True
+            self._drained = dict(self._active)
+        for run, _ in self._drained.values():
+            run.stop_starting(STOPPED)
+        self._notify()  # queued tasks waiting for their turn stop waiting
+        await self._wait_drained(deadline)
+        late = [(run, job) for run, job in self._drained.values() if not job.done()]
+        if late:
+            forced = f"{STOPPED}; what still ran after {grace:g} s was stopped"
+            for run, job in late:
+                run.interrupt_on_cancel(forced)
+                job.cancel()
+            kill = max(self.settings.connect.kill_grace, 2 * KILL_GRACE)
+            await self._wait_drained(loop.time() + kill + SETTLE_SECONDS)
+            for task_id, (_, job) in self._drained.items():
+                if not job.done():
+                    _log.warning(
+                        "task #%s did not stop in time; it is reaped at next start", task_id
+                    )
+        return sorted(task_id for task_id, (run, _) in self._drained.items() if run.interrupted)
+
+    async def _wait_drained(self, deadline: float) -> None:
+        """Wait until every drained run ended (runs that began meanwhile too), or `deadline`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs = [job for _, job in self._drained.values() if not job.done()]
+            remaining = deadline - loop.time()
+            if not jobs or remaining <= 0:
+                return
+            await asyncio.wait(jobs, timeout=remaining)
 
     async def shutdown(self) -> list[int]:
         """Cancel this engine's runs (Ctrl-C, shutdown) and wait until they have stored it."""
@@ -200,6 +319,8 @@ class Engine:
                 return False
             if await current_lock(task.environment_id, self.recorder.clock()) is not None:
                 return False
+            if self._draining:
+                return False
             await self.recorder.move_task(
                 task,
                 TaskStatus.RUNNING,
@@ -211,9 +332,14 @@ class Engine:
     async def _execute(self, task_id: int, *, promote: bool = False) -> TaskStatus:
         ctx = await TaskContext.load(task_id)
         run = TaskRun(ctx, self.settings, self.recorder, self.git, self.box, promote=promote)
+        if self._draining:  # claimed just as the drain began: it starts nothing
+            run.stop_starting(STOPPED)
         job = asyncio.create_task(run.execute())
         self._runs[task_id] = job
-        heartbeat = asyncio.create_task(self._heartbeat(task_id, job))
+        self._active[task_id] = (run, job)
+        if self._draining:
+            self._drained[task_id] = (run, job)
+        heartbeat = asyncio.create_task(self._heartbeat(task_id, run, job))
         try:
             return await asyncio.shield(job)
         finally:
@@ -222,17 +348,18 @@ class Engine:
                 await heartbeat
             if job.done():
                 self._runs.pop(task_id, None)
+                self._active.pop(task_id, None)
             self._notify()
 
-    async def _heartbeat(self, task_id: int, job: asyncio.Task[TaskStatus]) -> None:
+    async def _heartbeat(self, task_id: int, run: TaskRun, job: asyncio.Task[TaskStatus]) -> None:
         """Renew the lease; stop the run if someone cancelled the task in the database."""
         while not job.done():
             await asyncio.sleep(self.settings.heartbeat_seconds)
             renewed = await DeployTask.filter(id=task_id, status=TaskStatus.RUNNING).update(
                 **self._lease()
             )
-            if renewed or job.done():
-                continue
+            if renewed or job.done() or run.settled:
+                continue  # a run that stored its own end is left to finish
             current = await DeployTask.get(id=task_id)
             if current.status in (TaskStatus.CANCELLED, TaskStatus.INTERRUPTED):
                 job.cancel()  # someone stopped it elsewhere; a finished run is left alone
@@ -304,6 +431,17 @@ async def switched_servers(task_id: int) -> list[str]:
     """Servers this task pointed at its release."""
     nodes = await StageRun.filter(task_id=task_id, stage=Stage.DEPLOY, status=NodeStatus.SUCCEEDED)
     return sorted(n.server_name for n in nodes)
+
+
+def _process_alive(pid: int) -> bool:
+    """A process with this id exists on this machine (perhaps another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def node_done(node: StageRun) -> bool:

@@ -1,4 +1,11 @@
-"""One run of a task: the local chain, then the servers in batches, then the outcome."""
+"""One run of a task: the local chain, then the servers in batches, then the outcome.
+
+A run can be told to stop starting nodes (the engine is draining for a shutdown): the nodes
+running then finish, no further node starts, and the task rests as interrupted with its
+remaining nodes pending, so a retry runs exactly those. A drain that runs out of time cancels
+the run as an interruption: the running nodes are stopped (skipped) and the task is still
+interrupted, not cancelled; a cancel is a person's decision.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +21,17 @@ from core.engine.plan import LOCAL, NOTHING_TO_RUN, batches
 from core.engine.recorder import Recorder
 from core.engine.server_stages import ServerStages
 from core.engine.settings import EngineSettings
-from core.engine.steps import run_node
+from core.engine.steps import Work, run_node
 from core.errors import ConflictError
 from core.secrets import SecretBox
 from core.source.git import GitSource
 from core.status import DeployMode, NodeStatus, TaskKind, TaskStatus
-from core.store.models import DeployTask, Server
+from core.store.models import DeployTask, Server, StageRun
 
 _log = logging.getLogger(__name__)
+
+STOPPED_NODE = "stopped: Hoist shut down while it ran"
+"""The error of a node that a drain past its grace cut short."""
 
 
 class TaskRun:
@@ -45,14 +55,37 @@ class TaskRun:
         self.promote = promote
         self.connections = TaskConnections(box, settings.connect)
         self.semaphore = asyncio.Semaphore(settings.max_parallel)
+        self.stop_reason: str | None = None
+        """Set by `stop_starting`: no further node starts; the task ends interrupted."""
+        self.cut_short = False
+        """Set by `interrupt_on_cancel`: a cancel of this run interrupts the task."""
+        self.settled = False
+        """The run stored the task's resting state itself (or found it changed elsewhere)."""
+        self.interrupted = False
+        """The run stored the task as interrupted."""
+
+    def stop_starting(self, reason: str) -> None:
+        """Start no further node; once the running ones end, the task rests interrupted."""
+        self.stop_reason = reason
+
+    def interrupt_on_cancel(self, reason: str) -> None:
+        """Make the next cancel of this run interrupt the task (with `reason`), not cancel it."""
+        self.stop_reason = reason
+        self.cut_short = True
 
     async def execute(self) -> TaskStatus:
         """Run to the next resting state and store it."""
         try:
             status = await self._run()
         except asyncio.CancelledError:
-            await asyncio.shield(self._cancelled())
-            raise
+            if self.cut_short:  # the engine stopped us for a shutdown: not a person's cancel
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+                status = await asyncio.shield(self._interrupted())
+            else:
+                await asyncio.shield(self._cancelled())
+                raise
         except Exception:
             _log.exception("task #%s stopped on an unexpected error", self.ctx.task.id)
             await asyncio.shield(self._finish(failed=True))
@@ -68,13 +101,19 @@ class TaskRun:
         )
         if not await self._local_chain():
             return await self._finish(failed=True)
+        if self.stop_reason is not None and self.ctx.pending(LOCAL):
+            return await self._interrupted()
         package, sha256 = await self._package()
         for group in batches(servers, self.ctx.env.batch_size):
+            if self.stop_reason is not None:
+                return await self._interrupted()
             results = await asyncio.gather(
                 *(self._server_chain(name, package, sha256) for name in group)
             )
             if not all(results):
                 return await self._finish(failed=True)
+        if self.stop_reason is not None and any(self.ctx.pending(n) for n in servers):
+            return await self._interrupted()
         return await self._finish(failed=False)
 
     def _servers_now(self) -> list[str]:
@@ -97,11 +136,13 @@ class TaskRun:
         for node in self.ctx.chain(LOCAL):
             if node.status != NodeStatus.PENDING:
                 continue
+            if self.stop_reason is not None:
+                return True  # draining: the rest stays pending
             work = stages.work(node.stage)
             if work is None:
                 await self.recorder.skip_node(node, NOTHING_TO_RUN)
                 continue
-            if not await run_node(self.recorder, node, work, timeout=self.settings.stage_timeout):
+            if not await self._run_node(node, work):
                 return False
         return True
 
@@ -112,14 +153,24 @@ class TaskRun:
             for node in self.ctx.chain(name):
                 if node.status != NodeStatus.PENDING:
                     continue
+                if self.stop_reason is not None:
+                    return True  # draining: the rest stays pending
                 work = stages.work(node.stage)
                 if work is None:
                     await self.recorder.skip_node(node, NOTHING_TO_RUN)
                     continue
-                ok = await run_node(self.recorder, node, work, timeout=self.settings.stage_timeout)
-                if not ok:
+                if not await self._run_node(node, work):
                     return False
         return True
+
+    async def _run_node(self, node: StageRun, work: Work) -> bool:
+        return await run_node(
+            self.recorder,
+            node,
+            work,
+            timeout=self.settings.stage_timeout,
+            cancel_note=lambda: STOPPED_NODE if self.cut_short else "cancelled",
+        )
 
     async def _finish(self, *, failed: bool) -> TaskStatus:
         """Store the resting state: failed, waiting as a canary, or succeeded (then clean up)."""
@@ -130,9 +181,21 @@ class TaskRun:
         if any(self.ctx.pending(n) for n in self.ctx.server_names()):
             await self._move(TaskStatus.CANARY)
             return TaskStatus.CANARY
-        await self._cleanup()
+        if self.stop_reason is None:
+            await self._cleanup()
+        else:  # shutting down: the next good release cleans up
+            _log.info("task #%s: old releases are left for the next release", self.ctx.task.id)
         await self._move(TaskStatus.SUCCEEDED)
         return TaskStatus.SUCCEEDED
+
+    async def _interrupted(self) -> TaskStatus:
+        """Rest as interrupted: nodes that did not start stay pending, for a retry."""
+        reason = self.stop_reason or "Hoist stopped before this release finished"
+        if await self._move(TaskStatus.INTERRUPTED, reason=reason):
+            self.interrupted = True
+        elif self.ctx.task.status == TaskStatus.CANCELLED:  # a person cancelled it meanwhile
+            await self._skip_pending("cancelled")
+        return TaskStatus(self.ctx.task.status)
 
     async def _cancelled(self) -> None:
         await self._skip_pending("cancelled")
@@ -142,14 +205,18 @@ class TaskRun:
         else:  # cancelled elsewhere: let go of the task so the canceller knows we stopped
             await DeployTask.filter(id=self.ctx.task.id).update(lease_owner=None, lease_until=None)
 
-    async def _move(self, status: TaskStatus) -> None:
-        fields: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+    async def _move(self, status: TaskStatus, **extra: Any) -> bool:
+        """Store the task's resting state; False if it was changed elsewhere meanwhile."""
+        fields: dict[str, Any] = {"lease_owner": None, "lease_until": None, **extra}
         if status != TaskStatus.CANARY:
             fields["finished_at"] = self.recorder.clock()
+        self.settled = True
         try:
             await self.recorder.move_task(self.ctx.task, status, **fields)
         except ConflictError:  # cancelled elsewhere meanwhile: that decision stands
             await DeployTask.filter(id=self.ctx.task.id).update(lease_owner=None, lease_until=None)
+            return False
+        return True
 
     async def _skip_pending(self, reason: str) -> None:
         for node in self.ctx.nodes.values():

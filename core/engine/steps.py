@@ -26,17 +26,24 @@ class StepResult:
 Work = Callable[[NodeOutput], Awaitable[StepResult]]
 
 
-async def run_node(recorder: Recorder, node: StageRun, work: Work, *, timeout: float) -> bool:
-    """Run `work` as `node`; True if it succeeded. A cancel marks the node skipped."""
+async def run_node(
+    recorder: Recorder,
+    node: StageRun,
+    work: Work,
+    *,
+    timeout: float,
+    cancel_note: Callable[[], str] = lambda: "cancelled",
+) -> bool:
+    """Run `work` as `node`; True if it succeeded. A cancel marks the node skipped, with
+    `cancel_note()` (asked at that moment) as its error."""
     await recorder.start_node(node)
     output = recorder.output_for(node)
     try:
         result = await asyncio.wait_for(work(output), timeout)
     except asyncio.CancelledError:
-        output.line("cancelled")
-        await asyncio.shield(
-            recorder.finish_node(node, NodeStatus.SKIPPED, output, error="cancelled")
-        )
+        note = cancel_note()
+        output.line(note)
+        await asyncio.shield(recorder.finish_node(node, NodeStatus.SKIPPED, output, error=note))
         raise
     except (HoistError, HookTimeout) as error:
         return await _failed(recorder, node, output, str(error))
