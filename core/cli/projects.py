@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
 
 from core.cli.output import emit_rows, json_option
 from core.cli.runtime import CliState, with_database
-from core.inventory import rows, service
+from core.errors import UsageError
+from core.inventory import lookup, rows, service
 from core.inventory.names import split_list
 from core.inventory.specs import EnvSpec, ProjectSpec
+
+DIGEST_HELP = (
+    "When to post the release digest to the project's channel, as a crontab line "
+    '(minute hour day month weekday), e.g. "0 17 * * 1-5" for weekdays at 17:00.'
+)
+TZ_HELP = "IANA time zone the digest schedule is read in, e.g. Europe/Berlin."
 
 
 @click.group("project")
@@ -25,6 +33,8 @@ def project_group() -> None:
 @click.option("--keep", type=int, default=5, show_default=True, help="Releases to keep.")
 @click.option("--channel", help="Slack channel for its releases.")
 @click.option("--git-key", help="Inventory key for a private repository over SSH.")
+@click.option("--digest", "digest_cron", metavar="CRON", help=DIGEST_HELP)
+@click.option("--digest-tz", "digest_timezone", default="UTC", show_default=True, help=TZ_HELP)
 @with_database
 async def project_add(
     state: CliState,
@@ -34,9 +44,12 @@ async def project_add(
     keep: int,
     channel: str | None,
     git_key: str | None,
+    digest_cron: str | None,
+    digest_timezone: str,
 ) -> None:
     """Add a project."""
-    await service.add_project(state.actor, ProjectSpec(slug, repo, branch, keep, channel, git_key))
+    spec = ProjectSpec(slug, repo, branch, keep, channel, git_key, digest_cron, digest_timezone)
+    await service.add_project(state.actor, spec)
     click.echo(f"added project {slug}")
 
 
@@ -47,9 +60,16 @@ async def project_add(
 @click.option("--keep", "keep_releases", type=int)
 @click.option("--channel")
 @click.option("--git-key")
+@click.option("--digest", "digest_cron", metavar="CRON", help=DIGEST_HELP)
+@click.option("--no-digest", is_flag=True, help="Post no release digest.")
+@click.option("--digest-tz", "digest_timezone", metavar="ZONE", help=TZ_HELP)
 @with_database
-async def project_set(state: CliState, slug: str, **changes: Any) -> None:
+async def project_set(state: CliState, slug: str, no_digest: bool, **changes: Any) -> None:
     """Change a project."""
+    if no_digest:
+        if changes["digest_cron"] is not None:
+            raise UsageError("give --digest CRON or --no-digest, not both")
+        changes["digest_cron"] = ""  # empty: no digest
     _report(f"project {slug}", await service.update_project(state.actor, slug, **changes))
 
 
@@ -58,8 +78,23 @@ async def project_set(state: CliState, slug: str, **changes: Any) -> None:
 @with_database
 async def project_list(state: CliState, as_json: bool) -> None:
     """List projects."""
-    columns = ["name", "repo_url", "default_branch", "keep_releases", "channel", "status"]
+    columns = ["name", "repo_url", "default_branch", "keep_releases", "channel", "digest", "status"]
     emit_rows(await rows.project_rows(), columns, as_json=as_json)
+
+
+@project_group.command("show")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@with_database
+async def project_show(state: CliState, slug: str, as_json: bool) -> None:
+    """Show one project, with its digest schedule and when it next fires."""
+    row = await rows.project_row(await lookup.get_project(slug))
+    if as_json:
+        click.echo(json.dumps(row, indent=2, default=str))
+        return
+    width = max(len(key) for key in row)
+    for key, value in row.items():
+        click.echo(f"{key.ljust(width)}  {'-' if value is None else value}")
 
 
 @project_group.command("remove")

@@ -11,6 +11,8 @@ host_key = "10.0.0.11 ssh-ed25519 AAAA…"
 
 [projects.shop]
 repo = "git@github.com:acme/shop.git"
+digest = "0 17 * * 1-5"       # release digest on weekdays at 17:00 (crontab)
+digest_timezone = "Europe/Berlin"
 
 [projects.shop.environments.prod]
 path = "/data/prod/"
@@ -36,12 +38,22 @@ from typing import Any
 from core.errors import UsageError
 from core.inventory.specs import EnvSpec, KeySpec, ProjectSpec, ServerSpec, TemplateSpec
 from core.keys import parse_private_key
+from core.scheduling.cron import check_timezone, digest_trigger
 from core.status import HookStage
 
 TOP_LEVEL = {"keys", "servers", "projects", "templates"}
 KEY_FIELDS = {"user", "file", "env", "passphrase_env"}
 SERVER_FIELDS = {"address", "port", "key", "host_key", "labels", "owner", "team", "jump"}
-PROJECT_FIELDS = {"repo", "branch", "keep", "channel", "git_key", "environments"}
+PROJECT_FIELDS = {
+    "repo",
+    "branch",
+    "keep",
+    "channel",
+    "git_key",
+    "digest",
+    "digest_timezone",
+    "environments",
+}
 ENV_FIELDS = {
     "path",
     "codes_root",
@@ -235,14 +247,33 @@ def _server(r: _Reader, name: str, value: Any) -> ServerSpec:
 def _project(r: _Reader, slug: str, value: Any) -> ProjectSpec:
     where = ["projects", slug]
     d = r.table(where, value, PROJECT_FIELDS)
-    return ProjectSpec(
+    spec = ProjectSpec(
         slug=slug,
         repo_url=r.get(where, d, "repo", str, required=True),
         default_branch=r.get(where, d, "branch", str, "main"),
         keep_releases=r.get(where, d, "keep", int, 5),
         channel=r.get(where, d, "channel", str),
         git_key=r.get(where, d, "git_key", str),
+        digest_cron=r.get(where, d, "digest", str),
+        digest_timezone=r.get(where, d, "digest_timezone", str, "UTC"),
     )
+    _check_digest(r, where, spec)
+    return spec
+
+
+def _check_digest(r: _Reader, where: list[str], spec: ProjectSpec) -> None:
+    """The same checks as the CLI's, pointing at the line that holds the wrong value."""
+    try:
+        check_timezone(spec.digest_timezone)
+    except UsageError as exc:
+        raise r.fail(where, str(exc), "digest_timezone") from exc
+    cron = spec.desired()["digest_cron"]
+    if cron is None:
+        return
+    try:
+        digest_trigger(cron, spec.digest_timezone)
+    except UsageError as exc:
+        raise r.fail(where, str(exc), "digest") from exc
 
 
 def _env(r: _Reader, slug: str, name: str, value: Any) -> EnvSpec:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from core.errors import UsageError
 from core.inventory import state
+from core.scheduling import cron
 from core.store.db import redact_url
 from core.store.models import Environment, HookTemplate, Project, Server, SSHKey
 
@@ -37,17 +40,33 @@ async def server_rows() -> list[Row]:
     return rows
 
 
-async def project_rows() -> list[Row]:
-    rows = []
-    for project in await Project.all().order_by("slug"):
-        values = await state.project_state(project)
-        values["repo_url"] = redact_url(values["repo_url"])
-        rows.append(
-            {"id": project.id, "name": project.slug}
-            | values
-            | {"status": "enabled" if project.enabled else "disabled"}
-        )
-    return rows
+async def project_rows(now: datetime | None = None) -> list[Row]:
+    """Every project; `now` dates the next digest (default: the current time)."""
+    return [await project_row(p, now) for p in await Project.all().order_by("slug")]
+
+
+async def project_row(project: Project, now: datetime | None = None) -> Row:
+    values = await state.project_state(project)
+    values["repo_url"] = redact_url(values["repo_url"])
+    return (
+        {"id": project.id, "name": project.slug}
+        | values
+        | _digest_fields(project, now or datetime.now(UTC))
+        | {"status": "enabled" if project.enabled else "disabled"}
+    )
+
+
+def _digest_fields(project: Project, now: datetime) -> Row:
+    """The digest schedule as listings show it, and when it next fires."""
+    if not project.digest_cron:
+        return {"digest": None, "digest_next": None}
+    described = cron.describe(project.digest_cron, project.digest_timezone)
+    try:
+        trigger = cron.digest_trigger(project.digest_cron, project.digest_timezone)
+    except UsageError:  # stored before a rule tightened, or this host lacks the zone
+        return {"digest": f"{described} (invalid)", "digest_next": None}
+    upcoming = cron.next_fire(trigger, now)
+    return {"digest": described, "digest_next": upcoming.isoformat() if upcoming else None}
 
 
 async def env_rows(project: str | None = None) -> list[Row]:

@@ -50,9 +50,13 @@ class ProjectSpec:
     keep_releases: int = 5
     channel: str | None = None
     git_key: str | None = None
+    digest_cron: str | None = None
+    """When to post the release digest, a crontab line; None (or empty) for no digest."""
+    digest_timezone: str = "UTC"
 
     def desired(self) -> dict[str, Any]:
         values = asdict(self)
+        values["digest_cron"] = " ".join((self.digest_cron or "").split()) or None
         del values["slug"]
         return values
 

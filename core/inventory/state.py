@@ -15,6 +15,7 @@ from core.inventory.names import (
 )
 from core.inventory.specs import EnvSpec, KeySpec, ProjectSpec, ServerSpec, TemplateSpec
 from core.keys import parse_host_key_line
+from core.scheduling.cron import check_timezone, digest_trigger
 from core.secrets import SecretBox
 from core.store.models import Environment, HookTemplate, Project, Server, SSHKey
 
@@ -47,6 +48,8 @@ async def project_state(project: Project) -> dict[str, Any]:
         "keep_releases": project.keep_releases,
         "channel": project.channel,
         "git_key": git_key.name if git_key else None,
+        "digest_cron": project.digest_cron,
+        "digest_timezone": project.digest_timezone,
     }
 
 
@@ -112,6 +115,7 @@ async def write_project(project: Project | None, spec: ProjectSpec) -> Project:
     if not spec.repo_url.strip():
         raise UsageError(f"project `{spec.slug}` needs a git repository URL (--repo)")
     check_positive("releases to keep (--keep)", spec.keep_releases, minimum=2)
+    check_digest(spec)
     git_key = await get_key(spec.git_key) if spec.git_key else None
     values = spec.desired() | {"git_key": git_key}
     if project is None:
@@ -144,6 +148,14 @@ async def write_env(env: Environment | None, spec: EnvSpec) -> Environment:
     if servers:
         await env.servers.add(*servers)
     return env
+
+
+def check_digest(spec: ProjectSpec) -> None:
+    """The project's digest schedule and time zone are ones a trigger can be built from."""
+    cron = spec.desired()["digest_cron"]
+    check_timezone(spec.digest_timezone)
+    if cron is not None:
+        digest_trigger(cron, spec.digest_timezone)
 
 
 async def _usable_server(name: str, label: str) -> Server:

@@ -1,0 +1,1 @@
+"""When things happen: scheduled releases, reminders, digests."""
