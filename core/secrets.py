@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from cryptography.fernet import Fernet, InvalidToken
+from tortoise.exceptions import IntegrityError
 
 from core.config import Settings
 from core.errors import SecretError
@@ -77,7 +78,10 @@ async def open_box(settings: Settings) -> SecretBox:
     box = SecretBox(load_secret(settings))
     check = await Meta.get_or_none(key=CHECK_KEY)
     if check is None:
-        await Meta.create(key=CHECK_KEY, value=box.seal(CHECK_PLAINTEXT.decode()))
-    else:
-        box.open(check.value, what="the data in this database")
+        try:
+            await Meta.create(key=CHECK_KEY, value=box.seal(CHECK_PLAINTEXT.decode()))
+            return box
+        except IntegrityError:  # another process starting at the same moment stored it first
+            check = await Meta.get(key=CHECK_KEY)
+    box.open(check.value, what="the data in this database")
     return box
