@@ -22,7 +22,7 @@ def register(app: AsyncApp, bot: HoistBot) -> None:
         try:
             await bot.check_may_review(body["user"]["id"], task_id)
         except HoistError as error:
-            await _private(respond, f":no_entry: {error}")
+            await _private(bot, body, respond, f":no_entry: {error}")
             return
         await client.views_open(trigger_id=body["trigger_id"], view=reject_modal(task_id))
 
@@ -34,7 +34,7 @@ def register(app: AsyncApp, bot: HoistBot) -> None:
         except HoistError as error:
             reply = f":no_entry: {error}"
         if reply:
-            await _private(respond, reply)
+            await _private(bot, body, respond, reply)
 
     async def submit_reject(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view["state"]["values"]
@@ -68,5 +68,10 @@ async def on_click(
     return await bot.task_action(user, verb, task_id)
 
 
-async def _private(respond: Any, text: str) -> None:
-    await respond(text=text, response_type="ephemeral", replace_original=False)
+async def _private(bot: HoistBot, body: dict[str, Any], respond: Any, text: str) -> None:
+    """An answer only the clicker sees: ephemeral under the message, or, for a click in the
+    App Home (which has no response_url), a direct message from the bot."""
+    if body.get("response_url"):
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+    else:
+        await bot.tell(body["user"]["id"], text)
