@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
+import os
 
 import click
 
@@ -16,16 +17,67 @@ from core.errors import HoistError
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
 @click.option("--port", default=3000, show_default=True, type=int)
 @click.option("--public-url", help="Base URL of the links Hoist puts in Slack.")
+@click.option(
+    "--reminder",
+    envvar="HOIST_REMINDER_LEAD",
+    default="15m",
+    show_default=True,
+    help="How long before a scheduled release the channel is reminded (e.g. 15m, 1h).",
+)
+@click.option(
+    "--grace",
+    envvar="HOIST_SCHEDULE_GRACE",
+    default="10m",
+    show_default=True,
+    help="How late a scheduled release may still start after Hoist was down; later is missed.",
+)
+@click.option(
+    "--shutdown-grace",
+    envvar="HOIST_SHUTDOWN_GRACE",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds running stages get to finish on SIGTERM before they are interrupted.",
+)
 @click.pass_obj
-def serve_command(state: CliState, host: str, port: int, public_url: str | None) -> None:
-    """Run the Slack bot (HTTP mode; Socket Mode when SLACK_APP_TOKEN is set)."""
+def serve_command(
+    state: CliState,
+    host: str,
+    port: int,
+    public_url: str | None,
+    reminder: str,
+    grace: str,
+    shutdown_grace: float,
+) -> None:
+    """Run the Slack bot (HTTP mode; Socket Mode when SLACK_APP_TOKEN is set).
+
+    SIGTERM (or Ctrl-C) stops it gracefully: no new requests, running stages get
+    --shutdown-grace seconds, and whatever is left is marked interrupted, ready for Retry.
+    """
     from bot.config import BotSettings
     from bot.runtime import serve_forever
+    from core.scheduling.due import Timing
+    from core.scheduling.times import parse_duration
 
+    logging.basicConfig(
+        level=os.environ.get("HOIST_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("asyncssh", "apscheduler", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         bot_settings = BotSettings.from_env(public_url=public_url)
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve_forever(state.settings, bot_settings, host, port))
+        timing = Timing(reminder_lead=parse_duration(reminder), grace=parse_duration(grace))
+        asyncio.run(
+            serve_forever(
+                state.settings,
+                bot_settings,
+                host,
+                port,
+                timing=timing,
+                shutdown_grace=shutdown_grace,
+            )
+        )
     except HoistError as error:
         fail(error)
 

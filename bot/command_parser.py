@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass
 from datetime import timedelta
 
 from core.errors import UsageError
+from core.scheduling.times import parse_duration
 
 USAGE = "/deploy PROJECT ENV [REF] [--canary s1,s2] [--at TIME] [--note TEXT]"
 SUBCOMMANDS = (
@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "lock",
     "unlock",
     "schedule",
+    "reschedule",
 )
 
 
@@ -91,8 +92,26 @@ class Schedule:
     project: str | None = None
 
 
+@dataclass(frozen=True)
+class Reschedule:
+    """Move a scheduled release that has not started."""
+
+    task_id: int
+    at: str
+
+
 Command = (
-    OpenModal | Help | Deploy | Status | History | TaskAction | Rollback | Lock | Unlock | Schedule
+    OpenModal
+    | Help
+    | Deploy
+    | Status
+    | History
+    | TaskAction
+    | Rollback
+    | Lock
+    | Unlock
+    | Schedule
+    | Reschedule
 )
 
 
@@ -123,6 +142,12 @@ def _subcommand(verb: str, rest: list[str]) -> Command:
             return History(*_at_most(rest, 2, "/deploy history [PROJECT [ENV]]"))
         case "schedule":
             return Schedule(*_at_most(rest, 1, "/deploy schedule [PROJECT]"))
+        case "reschedule":
+            if len(rest) < 2:
+                raise UsageError(
+                    "usage: /deploy reschedule ID TIME (e.g. `/deploy reschedule 42 17:30`)"
+                )
+            return Reschedule(_task_id("reschedule", rest[:1]), " ".join(rest[1:]))
         case "retry" | "cancel" | "promote":
             return TaskAction(verb, _task_id(verb, rest))
         case "rollback":
@@ -189,15 +214,3 @@ def _task_id(verb: str, rest: list[str]) -> int:
     if len(rest) != 1 or not rest[0].lstrip("#").isdigit():
         raise UsageError(f"usage: /deploy {verb} ID (the task number, e.g. `/deploy {verb} 42`)")
     return int(rest[0].lstrip("#"))
-
-
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
-
-
-def parse_duration(text: str) -> timedelta:
-    """`2h`, `30m`, `1d12h` → a timedelta."""
-    found = _DURATION.match(text.strip().lower())
-    if not text.strip() or not found or not any(found.groups()):
-        raise UsageError(f"`{text}` is not a duration: use e.g. 30m, 2h or 1d")
-    days, hours, minutes = (int(g or 0) for g in found.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)

@@ -57,6 +57,8 @@ async def run(
             return await bot.lock(user, command)
         case parser.Unlock():
             return await bot.unlock(user, command)
+        case parser.Reschedule():
+            return await bot.reschedule(user, command.task_id, command.at)
         case parser.Schedule():
-            return await schedule_text(command.project)
+            return await schedule_text(command.project, bot.now())
     return None

@@ -17,10 +17,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import texts
+from bot.announcer import Announcer
 from bot.blocks.data import NodeView
 from bot.blocks.progress import log_snippet
 from bot.blocks.task_message import task_message
 from bot.command_parser import Deploy, Lock, Unlock
+from bot.home import HomeTab
 from bot.notifier import Notifier
 from bot.people import People
 from bot.task_view import ChangeCache, task_view
@@ -29,12 +31,15 @@ from core.audit import Actor
 from core.engine.engine import Engine
 from core.engine.requests import DeployRequest, git_auth, live_version
 from core.engine.views import seconds_between
-from core.errors import ConflictError, HoistError, NotFoundError, UsageError
+from core.errors import ConflictError, HoistError, NotFoundError
 from core.inventory.lookup import get_environment
 from core.inventory.service import add_template
 from core.inventory.specs import TemplateSpec
 from core.locks import current_lock, expire_locks, lock, note_waiting, unlock
 from core.permissions import Action, Rules, allowed, refusal
+from core.scheduling.due import Timing
+from core.scheduling.scheduler import Scheduler, reschedule
+from core.scheduling.times import parse_start
 from core.status import Decision, DeployMode, HookStage, NodeStatus, TaskStatus
 from core.store.models import DeployTask, Environment, Project, StageRun
 
@@ -54,6 +59,7 @@ class HoistBot:
         *,
         public_url: str | None = None,
         min_update_interval: float = 1.0,
+        timing: Timing | None = None,
     ) -> None:
         self.engine = engine
         self.client = client
@@ -64,17 +70,31 @@ class HoistBot:
             client, engine.bus, self.render, self.snippet, min_interval=min_update_interval
         )
         self._runs: set[asyncio.Task[Any]] = set()
+        self.home = HomeTab(self, debounce=min_update_interval)
+        self.announcer = Announcer(self)
+        self.scheduler = Scheduler(
+            self.announcer, engine.recorder, owner=engine.owner, timing=timing
+        )
 
     def start(self) -> None:
         self.notifier.start()
+        self.home.start()
+        self.announcer.start()
         self._housekeeper = asyncio.create_task(self._housekeeping_loop())
 
-    async def stop(self) -> None:
+    async def stop(self, *, drain: float | None = None) -> list[int]:
+        """Stop; with `drain`, running tasks get that many seconds to finish their running
+        stages and are then marked interrupted (SIGTERM). Returns the tasks interrupted."""
+        self.scheduler.stop()
         self._housekeeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._housekeeper
+        stopped = await self.engine.drain(drain) if drain is not None else []
         await self.wait_idle()
+        await self.home.stop()
+        await self.announcer.stop()
         await self.notifier.stop()
+        return stopped
 
     async def housekeeping(self) -> None:
         """Locks that ran out free their environments; whoever waited is told. Tasks whose
@@ -85,6 +105,7 @@ class HoistBot:
         for task_id in await self.engine.reap():
             self.notifier.touch(task_id)
         self.engine.wake()
+        await self.scheduler.sync()
 
     async def _housekeeping_loop(self) -> None:
         while True:
@@ -97,6 +118,7 @@ class HoistBot:
     async def wait_idle(self) -> None:
         """Every run started here has come to rest and every message caught up (tests)."""
         await self.wait_runs()
+        await self.announcer.flush()
         await self.notifier.idle.wait()
 
     async def wait_runs(self) -> None:
@@ -142,10 +164,11 @@ class HoistBot:
 
     async def deploy(self, user: str, channel: str, command: Deploy) -> str:
         """`/deploy PROJECT ENV [REF] …`: check, create, announce, start when allowed."""
-        if command.at:
-            raise UsageError(texts.NO_SCHEDULING)
         env = await get_environment(command.project, command.env)
         await self.check(env, Action.DEPLOY, user)
+        start = None
+        if command.at:
+            start = parse_start(command.at, self.now(), await self.people.zone(user))
         request = DeployRequest(
             project=command.project,
             env=command.env,
@@ -155,6 +178,7 @@ class HoistBot:
             canary=command.canary,
             note=command.note,
             via="slack",
+            scheduled_at=start,
         )
         return await self.create(request, env, channel)
 
@@ -163,6 +187,10 @@ class HoistBot:
         reply = texts.task_created(task.id, task.version, str(task.status))
         if not await self.announce(task, env.project.channel or channel):
             reply += " " + texts.NOT_ANNOUNCED
+        self.home.changed(task.id)
+        if task.scheduled_at is not None:
+            await self.announcer.scheduled(task)
+            await self.scheduler.watch(task.id)
         lock = await current_lock(env, self.now())
         if lock is not None:
             await note_waiting(env, request.requester)
@@ -223,8 +251,11 @@ class HoistBot:
             comment=comment,
         )
         self.notifier.touch(task_id)
+        self.home.changed(task_id)
         if not outcome.changed:
             return texts.ALREADY_DECIDED
+        if outcome.task.status == TaskStatus.SCHEDULED:
+            await self.scheduler.watch(task_id)
         if outcome.task.status == TaskStatus.QUEUED:
             self.run(task_id)
         return texts.decision_recorded(task_id, decision, outcome.approvals, outcome.required)
@@ -248,6 +279,18 @@ class HoistBot:
         await self.engine.begin_promote(task_id, actor)
         self.run(task_id, promoted=True)
         return texts.promoting(task_id)
+
+    async def reschedule(self, user: str, task_id: int, at: str) -> str:
+        """Move a scheduled release that has not started (its requester or a deployer)."""
+        task = await _task(task_id)
+        env = await Environment.get(id=task.environment_id)
+        await self.check(env, Action.RESCHEDULE, user, requester=task.requester)
+        when = parse_start(at, self.now(), await self.people.zone(user))
+        moved = await reschedule(task_id, when, Actor(user, via="slack"), self.engine.recorder)
+        await self.scheduler.watch(task_id)
+        self.notifier.touch(task_id)
+        await self.announcer.moved(moved)
+        return texts.rescheduled(task_id, when)
 
     async def create_from_modal(self, request: DeployRequest, saves: list[TemplateSpec]) -> None:
         """A submitted modal: save the new templates, create the task; errors go to the user."""

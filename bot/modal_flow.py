@@ -9,7 +9,7 @@ so they answer well inside Slack's 3 seconds).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -19,10 +19,11 @@ from bot.blocks.data import CommitOption, DeployFormView, RefOption, TemplateOpt
 from bot.blocks.modal import deploy_modal, options_for_commits, options_for_refs, ref_from_value
 from bot.hoist_bot import HoistBot
 from core.engine.requests import DeployRequest, HookChoice
-from core.errors import HoistError
+from core.errors import HoistError, UsageError
 from core.inventory.lookup import get_environment
 from core.inventory.specs import TemplateSpec
 from core.permissions import Action, allowed
+from core.scheduling.times import check_start
 from core.status import DeployMode, HookStage
 from core.store.models import Environment, HookTemplate, Project
 
@@ -226,7 +227,10 @@ def _start_at(values: Values, now: datetime) -> datetime | None:
     stamp = _element(values, ids.START_AT).get("selected_date_time")
     if not stamp:
         return None
-    raise FieldError(ids.START_AT, "scheduled releases are not available yet: leave it empty")
+    try:
+        return check_start(datetime.fromtimestamp(int(stamp), UTC), now)
+    except UsageError as error:
+        raise FieldError(ids.START_AT, str(error)) from None
 
 
 def _element(values: Values, block_id: str) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -29,6 +31,7 @@ class People:
         self.clock = clock
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._handles: tuple[float, dict[str, str]] | None = None
+        self._zones: dict[str, tzinfo] = {}
 
     async def rules(self, deployers: list[str], reviewers: list[str]) -> Rules:
         """An environment's rules with its groups expanded."""
@@ -45,6 +48,22 @@ class People:
             if group_id is not None:
                 users |= await self._group(group_id)
         return frozenset(users)
+
+    async def zone(self, user: str) -> tzinfo:
+        """The person's time zone from their Slack profile (UTC if Slack cannot say)."""
+        if user in self._zones:
+            return self._zones[user]
+        try:
+            profile = (await self.client.users_info(user=user)).get("user") or {}
+        except SlackApiError:
+            return UTC
+        zone: tzinfo = UTC
+        try:
+            zone = ZoneInfo(str(profile.get("tz") or "UTC"))
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = timezone(timedelta(seconds=int(profile.get("tz_offset") or 0)))
+        self._zones[user] = zone
+        return zone
 
     async def _group(self, group_id: str) -> frozenset[str]:
         cached = self._members.get(group_id)

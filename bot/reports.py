@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot import texts
 from bot.command_parser import Status
 from bot.hoist_bot import HoistBot
@@ -9,8 +11,9 @@ from core.engine.requests import live_version
 from core.errors import NotFoundError
 from core.inventory.lookup import get_environment, get_project
 from core.locks import current_lock
+from core.scheduling.cron import digest_trigger, next_fire
 from core.status import TaskStatus
-from core.store.models import DeployTask, Environment
+from core.store.models import DeployTask, Environment, Project
 
 ACTIVE = [
     TaskStatus.PENDING_APPROVAL,
@@ -68,23 +71,36 @@ async def history_text(project: str | None, env: str | None) -> str:
     )
 
 
-async def schedule_text(project: str | None) -> str:
-    query = DeployTask.filter(status=TaskStatus.SCHEDULED).order_by("scheduled_at")
+async def schedule_text(project: str | None, now: datetime) -> str:
+    """Scheduled releases (soonest first), then when each project's digest is posted."""
+    query = DeployTask.filter(
+        status__in=[TaskStatus.SCHEDULED, TaskStatus.PENDING_APPROVAL],
+        scheduled_at__not_isnull=True,
+    ).order_by("scheduled_at")
+    projects = Project.filter(digest_cron__not_isnull=True, enabled=True).order_by("slug")
     if project:
-        query = query.filter(environment__project=await get_project(project))
+        chosen = await get_project(project)
+        query = query.filter(environment__project=chosen)
+        projects = projects.filter(id=chosen.id)
     tasks = await query.prefetch_related("environment__project")
-    return (
-        "\n".join(
-            texts.scheduled_line(
-                t.id,
-                f"{t.environment.project.slug}/{t.environment.name}",
-                t.version,
-                t.scheduled_at,
-            )
-            for t in tasks
+    releases = [
+        texts.scheduled_line(
+            t.id,
+            f"{t.environment.project.slug}/{t.environment.name}",
+            t.version,
+            t.scheduled_at,
+            str(t.status),
         )
-        or texts.NOTHING_SCHEDULED
-    )
+        for t in tasks
+    ] or [texts.NOTHING_SCHEDULED]
+    digests = []
+    for p in await projects:
+        assert p.digest_cron is not None
+        trigger = digest_trigger(p.digest_cron, p.digest_timezone)
+        digests.append(
+            texts.digest_line(p.slug, p.digest_cron, p.digest_timezone, next_fire(trigger, now))
+        )
+    return "\n".join(releases + [""] + (digests or [texts.NO_DIGESTS]))
 
 
 async def _one_task(bot: HoistBot, task_id: int) -> str:

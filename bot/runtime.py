@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,9 @@ from bot.hoist_bot import HoistBot
 from bot.serve import listen, web_app
 from core.config import Settings
 from core.engine.engine import Engine
+from core.engine.recorder import Clock, utcnow
 from core.engine.settings import EngineSettings
+from core.scheduling.due import Timing
 from core.secrets import open_box
 from core.status import TaskStatus
 from core.store.db import close_database, open_database
@@ -40,13 +43,15 @@ class RunningBot:
     def events_url(self) -> str:
         return f"{self.url}/slack/events"
 
-    async def stop(self) -> None:
-        await self.bot.stop()
+    async def stop(self, *, drain: float | None = None) -> list[int]:
+        """Stop taking requests, then stop the bot (see `HoistBot.stop` for `drain`)."""
         if self.runner is not None:
             await self.runner.cleanup()
+        stopped = await self.bot.stop(drain=drain)
         for item in self.extra:
             with contextlib.suppress(Exception):
                 await item.close_async()
+        return stopped
 
 
 async def start_bot(
@@ -57,16 +62,19 @@ async def start_bot(
     port: int = 3000,
     min_update_interval: float = 1.0,
     open_db: bool = True,
+    timing: Timing | None = None,
+    clock: Clock = utcnow,
 ) -> RunningBot:
     """Bring everything up; in HTTP mode listen on host:port (0 picks a free port)."""
     if open_db:
         await open_database(settings)
-    engine = Engine(EngineSettings.for_hoist(settings), await open_box(settings))
+    engine = Engine(EngineSettings.for_hoist(settings), await open_box(settings), clock=clock)
     bot = HoistBot(
         engine,
         web_client(bot_settings),
         public_url=bot_settings.public_url,
         min_update_interval=min_update_interval,
+        timing=timing,
     )
     bot.start()
     await resume(bot)
@@ -82,21 +90,41 @@ async def start_bot(
 
 
 async def resume(bot: HoistBot) -> None:
-    """At start: tasks whose runner died are interrupted; queued ones get their turn."""
+    """At start: tasks whose runner died are interrupted (and announced); queued ones get
+    their turn; every scheduled release's timers are rebuilt from the database."""
     for task_id in await bot.engine.reap():
         bot.notifier.touch(task_id)
     for task in await DeployTask.filter(status=TaskStatus.QUEUED).order_by("id"):
         bot.run(task.id)
+    await bot.scheduler.start()
 
 
 async def serve_forever(
-    settings: Settings, bot_settings: BotSettings, host: str, port: int
+    settings: Settings,
+    bot_settings: BotSettings,
+    host: str,
+    port: int,
+    *,
+    timing: Timing | None = None,
+    shutdown_grace: float = 30.0,
 ) -> None:
-    running = await start_bot(settings, bot_settings, host=host, port=port)
+    """Serve until SIGTERM or SIGINT, then shut down gracefully: no new requests, running
+    stages get `shutdown_grace` seconds, what is left is marked interrupted (Retry resumes)."""
+    running = await start_bot(settings, bot_settings, host=host, port=port, timing=timing)
     where = "Socket Mode" if bot_settings.socket_mode else f"{running.events_url}"
     print(f"hoist is serving on {where}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        print("hoist is stopping: running stages may finish", flush=True)
     finally:
-        await running.stop()
+        stopped = await running.stop(drain=shutdown_grace)
         await close_database()
+    if stopped:
+        ids = ", ".join(f"#{n}" for n in stopped)
+        print(f"hoist stopped; interrupted {ids} (Retry resumes them)", flush=True)
+    else:
+        print("hoist stopped", flush=True)

@@ -26,6 +26,10 @@ class ChangeCache:
             self._cache[task.id] = await self._compute(task)
         return self._cache[task.id]
 
+    async def fresh(self, task: DeployTask) -> tuple[tuple[str, ...], int, str | None]:
+        """Computed now: the live release may have moved since the task was created."""
+        return await self._compute(task)
+
     async def _compute(self, task: DeployTask) -> tuple[tuple[str, ...], int, str | None]:
         env = task.environment
         live = await live_version(env)
@@ -64,6 +68,7 @@ async def task_view(task_id: int, changes: ChangeCache, *, log_url: str | None =
         servers=tuple(dict.fromkeys(n.server_name for n in nodes if n.server_name)),
         note=task.note,
         scheduled_at=task.scheduled_at,
+        reason=task.reason,
         started_at=task.started_at,
         finished_at=task.finished_at,
         approvals_required=env.approvals_required,

@@ -419,6 +419,11 @@ HELP_COMMANDS: tuple[tuple[str, str], ...] = (
         "/deploy lock|unlock PROJECT ENV [REASON] [--for 2h]",
         "Hold deploys to an environment, for a while or until unlocked.",
     ),
+    (
+        "/deploy schedule [PROJECT]",
+        "Scheduled releases, and when each project's release digest is posted.",
+    ),
+    ("/deploy reschedule ID TIME", "Move a scheduled release that has not started."),
     ("/deploy help", "This list."),
 )
 HELP_FOOTER = "Approve, reject, cancel, retry and roll back also from the buttons on each task."
@@ -473,10 +478,7 @@ def rollback_started(task_id: int, version: str) -> str:
 
 NOTHING_YET = "Nothing released here yet."
 NOTHING_SCHEDULED = "No releases are scheduled."
-HOME_INTRO = (
-    "*Hoist* ships approved git commits to your servers. Type `/deploy` in any channel to "
-    "start a release, or `/deploy help` to see every command."
-)
+NO_DIGESTS = "No release digests are set up (`hoist project set SLUG --digest CRON`)."
 
 
 def env_status(project: str, env: str, live: str | None, tasks: list[tuple[int, str, str]]) -> str:
@@ -495,9 +497,10 @@ def history_line(task_id: int, where: str, version: str, kind: str, status: str,
     )
 
 
-def scheduled_line(task_id: int, where: str, version: str, at: datetime | None) -> str:
+def scheduled_line(task_id: int, where: str, version: str, at: datetime | None, status: str) -> str:
     when = slack_date(at) if at else "?"
-    return f"#{task_id} {safe(where, 200)} {code(version)} at {when}"
+    waiting = " (waiting for approval)" if status == "pending_approval" else ""
+    return f"#{task_id} {safe(where, 200)} {code(version)} at {when}{waiting}"
 
 
 def task_status(task_id: int, where: str, version: str, status: str, link: str | None) -> str:
@@ -536,6 +539,77 @@ def not_live(task_id: int, live: str | None, project: str, env: str) -> str:
     )
 
 
-NO_SCHEDULING = (
-    "scheduled releases (`--at`) are not available yet: run it without `--at` when it is time"
-)
+# --- Scheduled releases: announcements in the project's channel ------------------------------
+
+
+def release_name(where: str, version: str, task_id: int) -> str:
+    return f"*{safe(where, 200)}* {code(version)} (task #{task_id})"
+
+
+def announce_scheduled(name: str, at: datetime, who: str, approvals_needed: int) -> str:
+    text = f"🗓️ {name} is scheduled for {slack_date(at)}, requested by {mention(who)}."
+    if approvals_needed:
+        text += f" It needs {approvals_needed} more approval(s) before then, or it will not run."
+    return text
+
+
+def announce_reminder(name: str, at: datetime, ref: str, commit: str) -> str:
+    return f"⏰ Starting {slack_date(at)}: {name}, {code(ref)} at {code(commit[:10])}."
+
+
+def reminder_changes(subjects: list[str], more: int, live: str | None) -> str:
+    if not subjects:
+        return "No new commits since the live release." if live else "The first release here."
+    lines = [f"• {safe(one_line(s), 150)}" for s in subjects]
+    if more:
+        lines.append(f"…and {more} more")
+    since = f" since {code(live)}" if live else ""
+    return f"*Changes{since}:*\n" + "\n".join(lines)
+
+
+def reminder_reviewers(reviewers: list[str], approved_by: list[str], needed: int) -> str:
+    who = ", ".join(mention(r) for r in reviewers) or "none"
+    text = f"*Reviewers:* {who}"
+    if approved_by:
+        text += f" · approved by {', '.join(mention(a) for a in approved_by)}"
+    if needed:
+        text += f" · ⚠️ still needs {needed} approval(s), or it will not run"
+    return text
+
+
+def announce_started(name: str, at: datetime | None) -> str:
+    planned = f" (scheduled for {slack_date(at)})" if at else ""
+    return f"🚀 {name} has started{planned}."
+
+
+def announce_ended(name: str, status: str, seconds: float | None, reason: str) -> str:
+    took = f" in {duration(seconds)}" if seconds is not None else ""
+    why = f": {safe(reason, 500)}" if reason else ""
+    return f"{STATUS_EMOJI.get(status, '')} {name}: {STATUS.get(status, status)}{took}{why}."
+
+
+def announce_moved(name: str, at: datetime) -> str:
+    return f"🗓️ {name} was moved: it now starts {slack_date(at)}."
+
+
+def announce_missed(name: str, at: datetime | None, reason: str) -> str:
+    when = f" at {slack_date(at)}" if at else ""
+    return f"⌛ {name} did not start{when}: {safe(reason, 500)}. It will not run; request it again."
+
+
+def announce_interrupted(name: str, reason: str) -> str:
+    why = safe(reason, 500) if reason else "its runner stopped"
+    return f"⚠️ {name} was interrupted: {why}. Retry runs what did not finish."
+
+
+def missed_dm(name: str, reason: str) -> str:
+    return f"Your scheduled release {name} did not run: {safe(reason, 500)}."
+
+
+def rescheduled(task_id: int, at: datetime) -> str:
+    return f"🗓️ Task #{task_id} now starts {slack_date(at)}."
+
+
+def digest_line(slug: str, cron: str, zone: str, next_at: datetime | None) -> str:
+    after = f", next {slack_date(next_at)}" if next_at else ""
+    return f"Release digest of *{safe(slug, 100)}*: {code(cron)} ({safe(zone, 64)}){after}"

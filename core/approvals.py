@@ -47,6 +47,11 @@ async def decide(
         raise NotAllowed("only this environment's reviewers can approve or reject")
     if task.status != TaskStatus.PENDING_APPROVAL:
         raise ConflictError(f"task #{task_id} is {task.status}: it no longer needs a review")
+    if task.scheduled_at is not None and task.scheduled_at <= recorder.clock():
+        raise ConflictError(
+            f"task #{task_id} was to start at {task.scheduled_at:%Y-%m-%d %H:%M} UTC and was not "
+            "approved in time: it will not run"
+        )
     try:
         async with in_transaction():
             await Approval.create(

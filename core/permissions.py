@@ -17,6 +17,7 @@ class Action(StrEnum):
     ROLLBACK = "rollback"
     LOCK = "lock"
     CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
     RETRY = "retry"
     PROMOTE = "promote"
 
@@ -36,11 +37,11 @@ class Rules:
 
 
 def allowed(rules: Rules, action: Action, user: str, *, requester: str | None = None) -> bool:
-    """May `user` do `action`? Cancelling is also allowed to the task's requester."""
+    """May `user` do `action`? Cancelling or moving is also allowed to the task's requester."""
     deployer = rules.anyone_deploys or user in rules.deployers
     if action == Action.APPROVE:
         return user in rules.reviewers and user != requester
-    if action == Action.CANCEL:
+    if action in (Action.CANCEL, Action.RESCHEDULE):
         return user == requester or deployer or user in rules.reviewers
     if action == Action.LOCK:
         return deployer or user in rules.reviewers

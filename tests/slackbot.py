@@ -12,6 +12,7 @@ from bot.demo.render import flatten
 from bot.runtime import RunningBot, start_bot
 from bot.sandbox import FakeSlack, MessageRate, Workspace
 from core.config import Settings
+from core.engine.recorder import Clock, utcnow
 from core.secrets import SecretBox
 from core.store.models import Environment, Project
 from tests.fleet import Fleet, make_fleet
@@ -26,6 +27,20 @@ class Story:
     fleet: Fleet
     slack: FakeSlack
     running: RunningBot
+    bot_settings: BotSettings
+
+    async def restart(self, settings: Settings, clock: Clock = utcnow) -> None:
+        """Stop the bot and start a new one on the same database (a restart)."""
+        await self.running.stop()
+        self.running = await start_bot(
+            settings,
+            self.bot_settings,
+            port=0,
+            min_update_interval=0.05,
+            open_db=False,
+            clock=clock,
+        )
+        self.slack.connect_bot(self.running.events_url, SECRET)
 
     async def settle(self) -> None:
         """Every run has come to rest and every message caught up."""
@@ -47,7 +62,12 @@ class Story:
 
 
 async def start_story(
-    settings: Settings, tmp: Path, *, rate: MessageRate | None = None, approvals: int = 2
+    settings: Settings,
+    tmp: Path,
+    *,
+    rate: MessageRate | None = None,
+    approvals: int = 2,
+    clock: Clock = utcnow,
 ) -> Story:
     """Three hosts, project `shop` (channel #deploys) with `prod` reviewed by bob and carol."""
     assert settings.secret_key
@@ -64,10 +84,10 @@ async def start_story(
     await slack.start()
     bot_settings = BotSettings(bot_token=slack.token, signing_secret=SECRET, api_url=slack.url)
     running = await start_bot(
-        settings, bot_settings, port=0, min_update_interval=0.05, open_db=False
+        settings, bot_settings, port=0, min_update_interval=0.05, open_db=False, clock=clock
     )
     slack.connect_bot(running.events_url, SECRET)
-    return Story(fleet, slack, running)
+    return Story(fleet, slack, running, bot_settings)
 
 
 async def stop_story(story: Story) -> None:

@@ -53,6 +53,8 @@ class TaskView:
     servers: tuple[str, ...] = ()
     note: str = ""
     scheduled_at: datetime | None = None
+    reason: str = ""
+    """Why it ended so, when not by its nodes (missed, interrupted)."""
     started_at: datetime | None = None
     finished_at: datetime | None = None
     approvals_required: int = 0

@@ -65,6 +65,8 @@ def _status(view: TaskView) -> str:
     line = texts.status_line(view.status)
     if view.status == "scheduled" and view.scheduled_at:
         line += f" · {texts.slack_date(view.scheduled_at)}"
+    if view.reason:
+        line += f": {texts.safe(view.reason, _REASON)}"
     return line
 
 

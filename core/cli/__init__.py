@@ -11,6 +11,7 @@ from core.cli.deploy import (
     cancel_command,
     deploy_command,
     promote_command,
+    reschedule_command,
     retry_command,
     rollback_command,
 )
@@ -46,6 +47,7 @@ for command in (
     apply_command,
     deploy_command,
     promote_command,
+    reschedule_command,
     retry_command,
     cancel_command,
     rollback_command,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import click
@@ -11,10 +12,13 @@ import click
 from core.cli.live import follow
 from core.cli.runtime import CliState, with_database
 from core.engine.engine import Engine
+from core.engine.recorder import utcnow
 from core.engine.requests import DeployRequest, HookChoice
 from core.engine.settings import EngineSettings
 from core.errors import UsageError
 from core.inventory.names import split_list
+from core.scheduling.scheduler import reschedule
+from core.scheduling.times import parse_start
 from core.status import DeployMode, HookStage, TaskStatus
 from core.store.models import DeployTask
 
@@ -71,6 +75,13 @@ def _choice(source: str) -> HookChoice:
 @click.option("--ref", help="Branch, tag or commit (default: the project's branch).")
 @click.option("--canary", help="Canary servers, comma-separated: deploy them first.")
 @click.option("--note", default="", help="Why this release.")
+@click.option(
+    "--at",
+    "at",
+    metavar="TIME",
+    help="Start then, not now (17:30, tomorrow 9:00, 2026-12-01T17:30+01:00, +30m; local time "
+    "unless an offset is given). `hoist serve` starts it.",
+)
 @click.option("--hook", "hooks", multiple=True, metavar="STAGE=FILE|STAGE=@TEMPLATE")
 @click.option("--skip-approval", is_flag=True, help="Admins: deploy without approvals (audited).")
 @with_database
@@ -81,11 +92,13 @@ async def deploy_command(
     ref: str | None,
     canary: str | None,
     note: str,
+    at: str | None,
     hooks: tuple[str, ...],
     skip_approval: bool,
 ) -> None:
     """Release a commit to an environment's servers, showing each stage live."""
     canaries = tuple(split_list(canary))
+    start = parse_start(at, utcnow(), local_zone()) if at else None
     request = DeployRequest(
         project=project,
         env=env,
@@ -96,11 +109,41 @@ async def deploy_command(
         hooks=parse_hooks(hooks),
         note=note,
         via="cli",
+        scheduled_at=start,
         skip_approval=skip_approval,
     )
     engine = await make_engine(state)
     task = await engine.deploy(request, state.actor)
+    if task.scheduled_at is not None:
+        click.echo(scheduled_note(task.id, task.version, task.scheduled_at))
+        return
     await drive(engine, task, engine.run(task.id))
+
+
+def local_zone() -> tzinfo:
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None
+    return zone
+
+
+def scheduled_note(task_id: int, version: str, at: datetime) -> str:
+    local = at.astimezone(local_zone())
+    return (
+        f"task #{task_id} ({version}) is scheduled for {at:%Y-%m-%d %H:%M} UTC "
+        f"({local:%Y-%m-%d %H:%M %Z} here); the running `hoist serve` starts it then"
+    )
+
+
+@click.command("reschedule")
+@click.argument("task_id", type=int)
+@click.argument("when", metavar="TIME")
+@with_database
+async def reschedule_command(state: CliState, task_id: int, when: str) -> None:
+    """Move a scheduled release that has not started to another TIME."""
+    engine = await make_engine(state)
+    at = parse_start(when, utcnow(), local_zone())
+    task = await reschedule(task_id, at, state.actor, engine.recorder)
+    click.echo(scheduled_note(task.id, task.version, at))
 
 
 @click.command("retry")

@@ -60,6 +60,10 @@ async def tasks_show(state: CliState, task_id: int, tail: int, as_json: bool) ->
         f"#{detail['id']} {detail['project']}/{detail['env']} {detail['version']} "
         f"{detail['status']} ({detail['ref']} {detail['commit'][:12]}, by {detail['requester']})"
     )
+    if detail["scheduled_at"]:
+        click.echo(f"  scheduled for {detail['scheduled_at']}")
+    if detail["reason"]:
+        click.echo(f"  why: {detail['reason']}")
     for node in detail["nodes"]:
         where = node["server"] or "local"
         seconds = f" {node['seconds']:.1f}s" if node["seconds"] is not None else ""

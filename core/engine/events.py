@@ -78,6 +78,11 @@ class Subscription:
             self._logs_queued -= 1
         return event
 
+    @property
+    def pending(self) -> int:
+        """Events waiting to be read."""
+        return len(self._events)
+
     def get_nowait(self) -> Event | None:
         if not self._events:
             return None

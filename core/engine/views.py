@@ -54,6 +54,7 @@ async def task_row(task: DeployTask) -> dict[str, Any]:
         "note": task.note,
         "created_at": task.created_at.isoformat(),
         "scheduled_at": task.scheduled_at.isoformat() if task.scheduled_at else None,
+        "reason": task.reason,
         "started_at": task.started_at.isoformat() if task.started_at else None,
         "finished_at": task.finished_at.isoformat() if task.finished_at else None,
         "seconds": seconds_between(task.started_at, task.finished_at),

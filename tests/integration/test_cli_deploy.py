@@ -180,3 +180,21 @@ def test_ctrl_c_cancels_the_task_and_frees_the_environment(shop, hoist_env, tmp_
     [task] = json.loads(ok(hoist("tasks", "list", "--json")))
     assert task["status"] == "cancelled"
     assert "succeeded" in ok(hoist("deploy", "shop", "prod"))
+
+
+def test_scheduled_deploy_from_the_cli_waits_for_the_bot(shop):
+    hoist, _, data = shop
+    out = ok(hoist("deploy", "shop", "prod", "--at", "+2h"))
+    assert "task #1" in out and "is scheduled for" in out and "hoist serve" in out
+    [task] = json.loads(ok(hoist("tasks", "list", "--json")))
+    assert task["status"] == "scheduled"
+    assert not (data / "prod" / "current").exists()
+    shown = ok(hoist("tasks", "show", "1"))
+    assert "scheduled for" in shown
+    moved = ok(hoist("reschedule", "1", "+3h"))
+    assert "task #1" in moved and "is scheduled for" in moved
+    refused(hoist("reschedule", "1", "yesterday"), "cannot read the time")
+    refused(hoist("deploy", "shop", "prod", "--at", "2001-01-01 10:00"), "in the past")
+    ok(hoist("cancel", "1"))
+    refused(hoist("reschedule", "1", "+3h"), "only a scheduled release that has not started")
+    assert len(json.loads(ok(hoist("tasks", "list", "--json")))) == 1

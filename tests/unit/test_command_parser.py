@@ -8,14 +8,15 @@ from bot.command_parser import (
     History,
     Lock,
     OpenModal,
+    Reschedule,
     Rollback,
     Status,
     TaskAction,
     Unlock,
     parse,
-    parse_duration,
 )
 from core.errors import UsageError
+from core.scheduling.times import parse_duration
 
 
 @pytest.mark.parametrize(
@@ -75,3 +76,11 @@ def test_durations():
     assert parse_duration("45m") == timedelta(minutes=45)
     with pytest.raises(UsageError):
         parse_duration("")
+
+
+def test_reschedule_takes_an_id_and_the_rest_as_the_time():
+    assert parse("reschedule #42 tomorrow 9:00") == Reschedule(42, "tomorrow 9:00")
+    with pytest.raises(UsageError, match="usage: /deploy reschedule ID TIME"):
+        parse("reschedule 42")
+    with pytest.raises(UsageError, match="the task number"):
+        parse("reschedule soon 17:00")
