@@ -13,6 +13,7 @@ class TaskStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     CANARY = "canary"
+    PAUSED = "paused"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -27,8 +28,9 @@ class TaskStatus(StrEnum):
 
     @property
     def active(self) -> bool:
-        """The task occupies its environment (running, or a canary waiting for promotion)."""
-        return self in (TaskStatus.RUNNING, TaskStatus.CANARY)
+        """The task occupies its environment (running, a canary waiting for promotion, or a
+        rollout paused between steps)."""
+        return self in (TaskStatus.RUNNING, TaskStatus.CANARY, TaskStatus.PAUSED)
 
 
 _RESTING = frozenset(
@@ -57,6 +59,7 @@ TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
     TaskStatus.RUNNING: frozenset(
         {
             TaskStatus.CANARY,
+            TaskStatus.PAUSED,
             TaskStatus.SUCCEEDED,
             TaskStatus.FAILED,
             TaskStatus.CANCELLED,
@@ -66,6 +69,7 @@ TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
     TaskStatus.CANARY: frozenset(
         {TaskStatus.RUNNING, TaskStatus.CANCELLED, TaskStatus.INTERRUPTED}
     ),
+    TaskStatus.PAUSED: frozenset({TaskStatus.QUEUED, TaskStatus.CANCELLED}),
     TaskStatus.FAILED: frozenset({TaskStatus.QUEUED}),
     TaskStatus.INTERRUPTED: frozenset({TaskStatus.QUEUED, TaskStatus.CANCELLED}),
     TaskStatus.SUCCEEDED: frozenset(),
@@ -105,7 +109,7 @@ def check_node_move(current: NodeStatus, new: NodeStatus) -> None:
 
 
 class Stage(StrEnum):
-    """The nine stages of a release, in the order they run."""
+    """The stages of a release, in the order they run (health only where checks are set)."""
 
     START = "start"
     PRE_DOWNLOAD = "pre_download"
@@ -116,6 +120,7 @@ class Stage(StrEnum):
     PRE_DEPLOY = "pre_deploy"
     DEPLOY = "deploy"
     POST_DEPLOY = "post_deploy"
+    HEALTH = "health"
 
 
 LOCAL_STAGES: tuple[Stage, ...] = (
@@ -126,6 +131,7 @@ LOCAL_STAGES: tuple[Stage, ...] = (
     Stage.PACKAGE,
 )
 SERVER_STAGES: tuple[Stage, ...] = (Stage.UPLOAD, Stage.PRE_DEPLOY, Stage.DEPLOY, Stage.POST_DEPLOY)
+"""A server's chain; `Stage.HEALTH` follows it in environments with health checks."""
 
 
 class HookStage(StrEnum):

@@ -94,8 +94,18 @@ async def generate(url: str, name: str) -> dict[str, str]:
     return {"version": version, "upgrade": up.strip(), "downgrade": down.strip(), "state": state}
 
 
+def _sqlite_keeps_no_comments() -> None:
+    """SQLite has no column comments, and aerich refuses to change one there; a comment
+    changes whenever an enum gains a member (Tortoise describes the column by its values)."""
+    from aerich.ddl.sqlite import SqliteDDL
+
+    SqliteDDL.set_comment = lambda self, model, field: "-- SQLite keeps no column comments"  # type: ignore[method-assign, assignment]
+
+
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        if sys.argv[2].startswith("sqlite"):
+            _sqlite_keeps_no_comments()
         result = asyncio.run(generate(sys.argv[2], sys.argv[3]))
         print(json.dumps(result))
         return 0

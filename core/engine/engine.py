@@ -31,6 +31,7 @@ from core.engine.events import EventBus, TaskChanged
 from core.engine.local_hooks import KILL_GRACE
 from core.engine.plan import NOTHING_TO_RUN, nodes_to_retry
 from core.engine.recorder import Clock, Recorder, utcnow
+from core.engine.rollout import Step
 from core.engine.runner import TaskRun, release_task
 from core.engine.settings import EngineSettings
 from core.errors import ConflictError, NotFoundError
@@ -144,17 +145,31 @@ class Engine:
     async def retry(self, task_id: int, actor: Actor) -> DeployTask:
         """Queue a failed or interrupted task again; only nodes that did not succeed rerun."""
         task = await self._task(task_id)
-        if task.status not in (TaskStatus.FAILED, TaskStatus.INTERRUPTED):
+        if task.status not in (TaskStatus.FAILED, TaskStatus.INTERRUPTED, TaskStatus.PAUSED):
             raise ConflictError(
-                f"task #{task_id} is {task.status}: only failed or interrupted tasks can be retried"
+                f"task #{task_id} is {task.status}: only failed, interrupted or paused tasks "
+                "can be retried"
             )
         ctx = await TaskContext.load(task_id)
         again = nodes_to_retry({k: node_done(n) for k, n in ctx.nodes.items()})
+        redone = {k.server for k in again if ctx.nodes[k].status != NodeStatus.PENDING}
         for key in sorted(again):
             if ctx.nodes[key].status != NodeStatus.PENDING:
                 await self.recorder.reset_node(ctx.nodes[key])
-        await self.recorder.move_task(task, TaskStatus.QUEUED, finished_at=None, reason="")
+        step = first_step_of([Step.load(s) for s in task.plan_steps], redone, task.step)
+        await self.recorder.move_task(
+            task, TaskStatus.QUEUED, finished_at=None, step=step, **UNPAUSED
+        )
         await record(actor, "task.retry", f"task:{task_id}", nodes=len(again))
+        return task
+
+    async def continue_(self, task_id: int, actor: Actor) -> DeployTask:
+        """A paused rollout goes on with its next step: queued again, `run` takes it on."""
+        task = await self._task(task_id)
+        if task.status != TaskStatus.PAUSED:
+            raise ConflictError(f"task #{task_id} is {task.status}, not paused")
+        await self.recorder.move_task(task, TaskStatus.QUEUED, **UNPAUSED)
+        await record(actor, "task.continue", f"task:{task_id}", step=task.step + 1)
         return task
 
     async def rollback(
@@ -300,14 +315,22 @@ class Engine:
         until = self.recorder.clock() + timedelta(seconds=self.settings.lease_seconds)
         return {"lease_owner": self.owner, "lease_until": until}
 
-    async def _claim(self, task: DeployTask) -> bool:
-        """Move the task to running if it is its environment's turn (oldest queued, env free)."""
+    async def _claim(self, task: DeployTask, *, beside: int | None = None) -> bool:
+        """Move the task to running if it is its environment's turn (oldest queued, env free).
+
+        `beside` is a paused task whose own rollback this is: it may run while that task
+        holds the environment, ahead of the queue.
+        """
         async with in_transaction():
             await Environment.select_for_update().get(id=task.environment_id)
-            busy = await DeployTask.filter(
-                environment_id=task.environment_id,
-                status__in=[TaskStatus.RUNNING, TaskStatus.CANARY],
-            ).exists()
+            busy = (
+                await DeployTask.filter(
+                    environment_id=task.environment_id,
+                    status__in=[s for s in TaskStatus if s.active],
+                )
+                .exclude(id=beside or 0)
+                .exists()
+            )
             first = (
                 await DeployTask.filter(
                     environment_id=task.environment_id, status=TaskStatus.QUEUED
@@ -315,7 +338,7 @@ class Engine:
                 .order_by("id")
                 .first()
             )
-            if busy or first is None or first.id != task.id:
+            if busy or first is None or (first.id != task.id and beside is None):
                 return False
             if await current_lock(task.environment_id, self.recorder.clock()) is not None:
                 return False
@@ -341,7 +364,7 @@ class Engine:
             self._drained[task_id] = (run, job)
         heartbeat = asyncio.create_task(self._heartbeat(task_id, run, job))
         try:
-            return await asyncio.shield(job)
+            status = await asyncio.shield(job)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -350,6 +373,29 @@ class Engine:
                 self._runs.pop(task_id, None)
                 self._active.pop(task_id, None)
             self._notify()
+        if run.rollback_wanted and status == TaskStatus.PAUSED:
+            await self._roll_back_paused(task_id)
+        return status
+
+    async def _roll_back_paused(self, task_id: int) -> None:
+        """A rollout step failed: put the servers this task switched back on the release
+        each had (their post-deploy hook and health check run again); the task stays paused."""
+        task = await self._task(task_id)
+        actor = Actor("hoist", via="auto")
+        created = await self.rollbacks_for_switched(task, actor)
+        notes = []
+        for rollback in created:
+            servers = await switched_targets(rollback.id)
+            if not await self._claim(rollback, beside=task_id):
+                notes.append(f"rollback #{rollback.id} waits its turn")
+                continue
+            status = await self._execute(rollback.id)
+            notes.append(f"{', '.join(servers)} rolled back to {rollback.version}: {status}")
+        note = "; ".join(notes) if notes else "nothing this task switched to roll back"
+        await task.refresh_from_db()
+        if task.status == TaskStatus.PAUSED:
+            await DeployTask.filter(id=task_id).update(reason=f"{task.reason} — {note}")
+            self.recorder.bus.publish(TaskChanged(task_id, TaskStatus.PAUSED))
 
     async def _heartbeat(self, task_id: int, run: TaskRun, job: asyncio.Task[TaskStatus]) -> None:
         """Renew the lease; stop the run if someone cancelled the task in the database."""
@@ -442,6 +488,29 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+UNPAUSED: dict[str, Any] = {
+    "paused_at": None,
+    "resume_at": None,
+    "pause_reminded_at": None,
+    "reason": "",
+}
+"""The fields a task clears when it leaves a pause."""
+
+
+def first_step_of(steps: list[Step], servers: set[str], current: int) -> int:
+    """The earliest rollout step with one of `servers` (a retry goes back to it)."""
+    for index, step in enumerate(steps):
+        if servers & set(step.servers):
+            return min(index, current)
+    return current
+
+
+async def switched_targets(task_id: int) -> list[str]:
+    """The servers a (rollback) task is for."""
+    nodes = await StageRun.filter(task_id=task_id, stage=Stage.DEPLOY)
+    return sorted(n.server_name for n in nodes)
 
 
 def node_done(node: StageRun) -> bool:

@@ -60,16 +60,18 @@ class NodeKey:
     server: str = LOCAL
 
 
-def plan_nodes(servers: Sequence[str]) -> list[NodeKey]:
-    """Every node of a release to `servers`, in the order they run."""
+def plan_nodes(servers: Sequence[str], *, health: bool = False) -> list[NodeKey]:
+    """Every node of a release to `servers`, in the order they run; with `health`, each
+    server's chain ends with its health check."""
+    chain = SERVER_STAGES + ((Stage.HEALTH,) if health else ())
     nodes = [NodeKey(stage) for stage in LOCAL_STAGES]
-    nodes += [NodeKey(stage, server) for server in servers for stage in SERVER_STAGES]
+    nodes += [NodeKey(stage, server) for server in servers for stage in chain]
     return nodes
 
 
-def rollback_nodes(servers: Sequence[str]) -> list[NodeKey]:
+def rollback_nodes(servers: Sequence[str], *, health: bool = False) -> list[NodeKey]:
     """The nodes of a rollback: no download or packaging, no pre-deploy hook."""
-    stages = (Stage.UPLOAD, Stage.DEPLOY, Stage.POST_DEPLOY)
+    stages = (Stage.UPLOAD, Stage.DEPLOY, Stage.POST_DEPLOY) + ((Stage.HEALTH,) if health else ())
     return [NodeKey(Stage.START)] + [NodeKey(s, server) for server in servers for s in stages]
 
 
@@ -81,7 +83,7 @@ def nodes_to_retry(done: Mapping[NodeKey, bool]) -> set[NodeKey]:
     chains: dict[str, list[NodeKey]] = {}
     for key in done:
         chains.setdefault(key.server, []).append(key)
-    order = {stage: i for i, stage in enumerate(LOCAL_STAGES + SERVER_STAGES)}
+    order = {stage: i for i, stage in enumerate(LOCAL_STAGES + SERVER_STAGES + (Stage.HEALTH,))}
     again: set[NodeKey] = set()
     for chain in chains.values():
         chain.sort(key=lambda k: order[k.stage])

@@ -11,6 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from core.audit import Actor, record
+from core.engine import rollout
 from core.engine.plan import plan_nodes, rollback_nodes, version_name
 from core.engine.recorder import Clock, utcnow
 from core.errors import ConflictError, UsageError
@@ -43,6 +44,8 @@ class DeployRequest:
     via: str = "cli"
     scheduled_at: datetime | None = None
     skip_approval: bool = False
+    plan: str | None = None
+    """A rollout plan of the environment, by name (None: its default plan, if any)."""
 
 
 async def env_servers(env: Environment) -> list[Server]:
@@ -79,6 +82,7 @@ async def create_deploy(
     if not servers:
         raise ConflictError(f"{request.project}/{request.env} has no enabled servers")
     canary = _check_canary(request, [s.name for s in servers])
+    plan_name, steps = _plan(request, env, [s.name for s in servers])
     hooks, sources = await _hooks(request, env)
     status = _initial_status(request, env, actor)
     commit = await resolve_ref(env.project, request.ref or env.project.default_branch, git, box)
@@ -95,6 +99,8 @@ async def create_deploy(
         via=request.via,
         status=status,
         scheduled_at=request.scheduled_at,
+        plan_name=plan_name,
+        plan_steps=[step.stored() for step in steps],
         **hooks,
     )
     task = await _store(env, values, [s.name for s in servers], clock, TaskKind.DEPLOY)
@@ -118,6 +124,23 @@ async def _deployable_env(project: str, name: str) -> Environment:
     if not env.enabled or not env.project.enabled:
         raise ConflictError(f"{project}/{name} is disabled")
     return env
+
+
+def _plan(
+    request: DeployRequest, env: Environment, servers: list[str]
+) -> tuple[str, list[rollout.Step]]:
+    """The rollout plan this release follows: the one asked for, or the environment's default."""
+    plans: dict[str, str] = dict(env.rollout_plans or {})
+    name = request.plan or env.rollout_default
+    if name is None:
+        return "", []
+    if request.mode == DeployMode.CANARY:
+        if request.plan:
+            raise UsageError("a canary deploy has its own order: choose a plan or canary servers")
+        return "", []
+    if name not in plans:
+        raise not_found(f"rollout plan of {request.project}/{request.env}", name, sorted(plans))
+    return name, rollout.resolve(rollout.parse_plan(plans[name]), servers)
 
 
 def _check_canary(request: DeployRequest, names: list[str]) -> list[str]:
@@ -186,7 +209,12 @@ async def _store(
                 task = await DeployTask.create(
                     environment=env, number=number, version=version, **values
                 )
-                nodes = plan_nodes(servers) if kind == TaskKind.DEPLOY else rollback_nodes(servers)
+                health = env.health_check is not None
+                nodes = (
+                    plan_nodes(servers, health=health)
+                    if kind == TaskKind.DEPLOY
+                    else rollback_nodes(servers, health=health)
+                )
                 await StageRun.bulk_create(
                     [
                         StageRun(

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from core.engine import rollout
 from core.engine.connections import TaskConnections
 from core.engine.context import TaskContext
 from core.engine.local_stages import LocalStages
 from core.engine.plan import LOCAL, NOTHING_TO_RUN, batches
 from core.engine.recorder import Recorder
+from core.engine.rollout import Step
 from core.engine.server_stages import ServerStages
 from core.engine.settings import EngineSettings
 from core.engine.steps import Work, run_node
@@ -63,6 +67,8 @@ class TaskRun:
         """The run stored the task's resting state itself (or found it changed elsewhere)."""
         self.interrupted = False
         """The run stored the task as interrupted."""
+        self.rollback_wanted = False
+        """A rollout step failed and the environment rolls back: the engine does it next."""
 
     def stop_starting(self, reason: str) -> None:
         """Start no further node; once the running ones end, the task rests interrupted."""
@@ -104,6 +110,9 @@ class TaskRun:
         if self.stop_reason is not None and self.ctx.pending(LOCAL):
             return await self._interrupted()
         package, sha256 = await self._package()
+        steps = self._steps()
+        if steps:
+            return await self._rollout(steps, package, sha256)
         for group in batches(servers, self.ctx.env.batch_size):
             if self.stop_reason is not None:
                 return await self._interrupted()
@@ -115,6 +124,68 @@ class TaskRun:
         if self.stop_reason is not None and any(self.ctx.pending(n) for n in servers):
             return await self._interrupted()
         return await self._finish(failed=False)
+
+    def _steps(self) -> list[Step]:
+        """The rollout plan of a full deploy (canary deploys and rollbacks have none)."""
+        task = self.ctx.task
+        if task.kind != TaskKind.DEPLOY or task.mode != DeployMode.FULL:
+            return []
+        return [Step.load(s) for s in task.plan_steps]
+
+    async def _rollout(self, steps: list[Step], package: Path, sha256: str) -> TaskStatus:
+        """Run the plan from the task's current step; pause after a step that failed more
+        servers than allowed, or that asks for a pause. Nothing after it runs by itself."""
+        for index in range(self.ctx.task.step, len(steps)):
+            if self.stop_reason is not None:
+                return await self._interrupted()
+            names = [n for n in steps[index].servers if self.ctx.pending(n)]
+            await asyncio.gather(*(self._server_chain(n, package, sha256) for n in names))
+            if self.stop_reason is not None:
+                return await self._interrupted()
+            failed = self._failed(steps[index].servers)
+            for name in failed:
+                await self._skip_chain(name, "an earlier stage failed")
+            await self._at_step(index + 1)
+            if len(failed) > self.ctx.env.max_failed:
+                self.rollback_wanted = self.ctx.env.auto_rollback
+                return await self._pause(
+                    rollout.failed_reason(index, len(steps), failed, self.ctx.env.max_failed)
+                )
+            pause = steps[index].pause
+            if index < len(steps) - 1 and pause is not None:
+                return await self._pause(
+                    rollout.pause_reason(index, len(steps), pause),
+                    resume_in=None if pause == rollout.WAIT else int(pause),
+                )
+        return await self._finish(failed=bool(self._failed(self.ctx.server_names())))
+
+    def _failed(self, servers: Iterable[str]) -> list[str]:
+        return [
+            n
+            for n in servers
+            if any(node.status == NodeStatus.FAILED for node in self.ctx.chain(n))
+        ]
+
+    async def _skip_chain(self, server: str, reason: str) -> None:
+        for node in self.ctx.chain(server):
+            if node.status == NodeStatus.PENDING:
+                await self.recorder.skip_node(node, reason)
+
+    async def _at_step(self, step: int) -> None:
+        await DeployTask.filter(id=self.ctx.task.id).update(step=step)
+        self.ctx.task.step = step
+
+    async def _pause(self, reason: str, *, resume_in: int | None = None) -> TaskStatus:
+        now = self.recorder.clock()
+        resume_at = now + timedelta(seconds=resume_in) if resume_in is not None else None
+        await self._move(
+            TaskStatus.PAUSED,
+            reason=reason,
+            paused_at=now,
+            resume_at=resume_at,
+            pause_reminded_at=None,
+        )
+        return TaskStatus(self.ctx.task.status)
 
     def _servers_now(self) -> list[str]:
         """Servers with pending nodes that may run now (canary servers first, until promoted)."""
@@ -208,7 +279,7 @@ class TaskRun:
     async def _move(self, status: TaskStatus, **extra: Any) -> bool:
         """Store the task's resting state; False if it was changed elsewhere meanwhile."""
         fields: dict[str, Any] = {"lease_owner": None, "lease_until": None, **extra}
-        if status != TaskStatus.CANARY:
+        if status not in (TaskStatus.CANARY, TaskStatus.PAUSED):
             fields["finished_at"] = self.recorder.clock()
         self.settled = True
         try:

@@ -17,18 +17,18 @@ from core.errors import UsageError
 FURTHEST_AHEAD = timedelta(days=90)
 EXAMPLES = "`17:30`, `tomorrow 9:00`, `2026-12-01 17:30`, `2026-12-01T17:30+01:00` or `+30m`"
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
 _DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})$")
 
 
 def parse_duration(text: str) -> timedelta:
-    """`2h`, `30m`, `1d12h` → a timedelta."""
+    """`2h`, `30m`, `1d12h`, `90s` → a timedelta."""
     found = _DURATION.match(text.strip().lower())
     if not text.strip() or not found or not any(found.groups()):
         raise UsageError(f"`{text}` is not a duration: use e.g. 30m, 2h or 1d")
-    days, hours, minutes = (int(g or 0) for g in found.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)
+    days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def parse_start(text: str, now: datetime, zone: tzinfo) -> datetime:

@@ -106,6 +106,17 @@ class Environment(Model):
     approvals_required = fields.IntField(default=0)
     batch_size = fields.IntField(default=0)
     templates_only = fields.BooleanField(default=False)
+    # How a server is judged healthy after its post-deploy hook (see core/health/spec.py).
+    health_check: Any = fields.JSONField(null=True)
+    # Named rollout plans, e.g. {"careful": "1 wait, 10%, 50% 10m, 100%"}.
+    rollout_plans: Any = fields.JSONField(default=dict)
+    rollout_default = fields.CharField(max_length=64, null=True)
+    max_failed = fields.IntField(default=0)
+    """Failed servers a rollout step may have before the task pauses itself."""
+    auto_rollback = fields.BooleanField(default=False)
+    """On a failed step, put this task's switched servers back where they were."""
+    pause_reminder = fields.IntField(default=1800)
+    """Seconds a pause may wait for a person before the channel is reminded (0: never)."""
     enabled = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -152,6 +163,8 @@ class DeployTask(Model):
     via = fields.CharField(max_length=16, default="cli")
     status = fields.CharEnumField(TaskStatus, max_length=32)
     scheduled_at = fields.DatetimeField(null=True)
+    announced_at = fields.DatetimeField(null=True)
+    """When the channel was told this task is scheduled (set once, by whoever claims it)."""
     reminded_at = fields.DatetimeField(null=True)
     """When the channel was reminded of this scheduled task (set once, by whoever claims it)."""
     reason = fields.TextField(default="")
@@ -167,6 +180,15 @@ class DeployTask(Model):
     slack_ts = fields.CharField(max_length=64, null=True)
     lease_owner = fields.CharField(max_length=128, null=True)
     lease_until = fields.DatetimeField(null=True)
+    plan_name = fields.CharField(max_length=64, default="")
+    # The rollout, resolved at creation: [{"servers": [...], "pause": null|"wait"|seconds}].
+    plan_steps: Any = fields.JSONField(default=list)
+    step = fields.IntField(default=0)
+    """The rollout step that runs next."""
+    paused_at = fields.DatetimeField(null=True)
+    resume_at = fields.DatetimeField(null=True)
+    """When a timed pause ends by itself; null while paused means someone must continue."""
+    pause_reminded_at = fields.DatetimeField(null=True)
 
     environment_id: int
     approvals: fields.ReverseRelation[Approval]
