@@ -18,7 +18,7 @@ import asyncio
 import os
 import stat
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +78,11 @@ class OpenSSHFleet(Fleet):
 
 
 async def start_sshds(
-    names: Sequence[str], public_key: str, roots: dict[str, Path], homes: dict[str, Path]
+    names: Sequence[str],
+    public_key: str,
+    roots: dict[str, Path],
+    homes: dict[str, Path],
+    addresses: Mapping[str, str] | None = None,
 ) -> dict[str, OpenSSHServer]:
     """Start one sshd per name, with `roots[name]` at `/data`; all start or none stays up.
 
@@ -90,7 +94,8 @@ async def start_sshds(
         mounts = {str(DATA): roots[name]}
         if name in homes:
             mounts[ROOT_HOME] = homes[name]
-        servers[name] = OpenSSHServer(public_key, private_mounts=mounts)
+        address = (addresses or {}).get(name, "127.0.0.1")
+        servers[name] = OpenSSHServer(public_key, private_mounts=mounts, address=address)
     started = await asyncio.gather(*(s.start() for s in servers.values()), return_exceptions=True)
     failures = [r for r in started if isinstance(r, BaseException)]
     if failures:
@@ -126,6 +131,7 @@ async def make_openssh_fleet(
     settings: EngineSettings | None = None,
     clean_home: bool = True,
     roots_dir: Path | None = None,
+    addresses: Mapping[str, str] | None = None,
 ) -> OpenSSHFleet:
     """Start the sshds and write the inventory (project shop, env prod on all of them).
 
@@ -142,12 +148,13 @@ async def make_openssh_fleet(
     homes = {name: tmp / "homes" / name for name in names} if clean_home else {}
     for folder in [*roots.values(), *homes.values()]:
         folder.mkdir(parents=True)
-    servers = await start_sshds(names, public, roots, homes)
+    servers = await start_sshds(names, public, roots, homes, addresses)
     try:
         await service.add_key(ALICE, key, box)
         for name, server in servers.items():
             await service.add_server(
-                ALICE, ServerSpec(name, "127.0.0.1", "deploy", server.port, server.host_key_line)
+                ALICE,
+                ServerSpec(name, server.address, "deploy", server.port, server.host_key_line),
             )
         if repo is None:
             repo = GitRepo(tmp / "repo")

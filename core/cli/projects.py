@@ -10,7 +10,14 @@ import click
 from core.cli.output import emit_rows, json_option
 from core.cli.runtime import CliState, with_database
 from core.errors import UsageError
+from core.health import spec as health_spec
 from core.inventory import lookup, rows, service
+from core.inventory.env_settings import (
+    SettingsEdit,
+    parse_reminder,
+    parse_seconds,
+    reminder_text,
+)
 from core.inventory.names import split_list
 from core.inventory.specs import EnvSpec, ProjectSpec
 
@@ -110,6 +117,67 @@ def env_group() -> None:
     """Environments of a project: servers, paths, who may deploy and approve."""
 
 
+HEALTH_OPTIONS = [
+    click.option(
+        "--health-url",
+        metavar="URL",
+        help="After each server's post-deploy hook, GET this URL; {server} is the server's "
+        "address, {name} its name. Empty: no URL.",
+    ),
+    click.option("--health-status", type=int, metavar="N", help="Healthy status (default 200)."),
+    click.option("--health-body", metavar="TEXT", help="Text the answer must contain."),
+    click.option(
+        "--health-command",
+        metavar="CMD",
+        help="Run on the server after its post-deploy hook; exit 0 is healthy. Empty: none.",
+    ),
+    click.option("--health-timeout", metavar="S", help="Seconds per attempt (default 5)."),
+    click.option(
+        "--health-passes", type=int, metavar="N", help="Passes in a row needed (default 1)."
+    ),
+    click.option("--health-interval", metavar="S", help="Seconds between attempts (default 2)."),
+    click.option(
+        "--health-wait",
+        metavar="S",
+        help="At most this long to become healthy: seconds or e.g. 2m (default 60).",
+    ),
+]
+
+ROLLOUT_OPTIONS = [
+    click.option(
+        "--rollout",
+        "rollouts",
+        multiple=True,
+        metavar="NAME=PLAN",
+        help='A rollout plan, e.g. careful="1 wait, 10%, 50% 10m, 100%" (repeatable).',
+    ),
+    click.option(
+        "--rollout-default",
+        metavar="NAME",
+        help='The plan deploys follow unless they choose one ("" for none).',
+    ),
+    click.option(
+        "--max-failed",
+        type=int,
+        metavar="N",
+        help="Failed servers a rollout step may have before the task pauses (default 0).",
+    ),
+    click.option(
+        "--auto-rollback/--no-auto-rollback",
+        default=None,
+        help="On a failed step, put the task's switched servers back (default: no).",
+    ),
+    click.option(
+        "--pause-reminder",
+        metavar="DURATION",
+        help="Remind the channel of a pause waiting for a person after e.g. 30m (0: never).",
+    ),
+]
+
+HEALTH_KEYS = {f"health_{key}": key for key in health_spec.KEYS}
+SECONDS = {"timeout", "interval", "wait"}
+
+
 def _env_options(fn: Any) -> Any:
     options = [
         click.option("--codes-root", help="Where releases are unpacked (default /data/codes)."),
@@ -123,6 +191,8 @@ def _env_options(fn: Any) -> Any:
             default=None,
             help="Allow only saved hook templates (default when approvals are required).",
         ),
+        *HEALTH_OPTIONS,
+        *ROLLOUT_OPTIONS,
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -137,8 +207,8 @@ def _env_options(fn: Any) -> Any:
 @with_database
 async def env_add(state: CliState, project: str, name: str, **options: Any) -> None:
     """Add an environment."""
-    values = _env_values(options)
-    spec = EnvSpec(project=project, name=name, **values)
+    edit = _settings_edit(options)
+    spec = EnvSpec.from_state(project, name, edit.apply(_env_values(options)))
     await service.add_env(state.actor, spec)
     click.echo(f"added environment {spec.label}")
 
@@ -148,10 +218,15 @@ async def env_add(state: CliState, project: str, name: str, **options: Any) -> N
 @click.argument("name")
 @click.option("--path", "deploy_path")
 @_env_options
+@click.option("--no-health", is_flag=True, help="Remove the health check.")
+@click.option(
+    "--no-rollout", "drop_rollouts", multiple=True, metavar="NAME", help="Remove a rollout plan."
+)
 @with_database
 async def env_set(state: CliState, project: str, name: str, **options: Any) -> None:
     """Change an environment."""
-    changed = await service.update_env(state.actor, project, name, **_env_values(options))
+    edit = _settings_edit(options)
+    changed = await service.update_env(state.actor, project, name, edit, **_env_values(options))
     _report(f"environment {project}/{name}", changed)
 
 
@@ -160,7 +235,32 @@ def _env_values(options: dict[str, Any]) -> dict[str, Any]:
     for key in ("servers", "reviewers", "deployers"):
         if key in values:
             values[key] = tuple(split_list(values[key]))
+    if "pause_reminder" in values:
+        values["pause_reminder"] = parse_reminder(values["pause_reminder"])
     return values
+
+
+def _settings_edit(options: dict[str, Any]) -> SettingsEdit:
+    """Take the health and rollout plan options out of `options`, as one edit."""
+    health: dict[str, Any] = {}
+    for option, key in HEALTH_KEYS.items():
+        value = options.pop(option, None)
+        if value is not None:
+            health[key] = parse_seconds(value, f"--health-{key}") if key in SECONDS else value
+    plans: dict[str, str] = {}
+    for text in options.pop("rollouts", ()):
+        plan_name, equals, plan = text.partition("=")
+        if not equals or not plan_name.strip():
+            raise UsageError(f'--rollout `{text}` must be NAME=PLAN, e.g. careful="1, 10%, 100%"')
+        if plan_name.strip() in plans:
+            raise UsageError(f"rollout plan `{plan_name.strip()}` is given twice")
+        plans[plan_name.strip()] = plan.strip()
+    return SettingsEdit(
+        health=health,
+        no_health=options.pop("no_health", False),
+        plans=plans,
+        drop_plans=tuple(options.pop("drop_rollouts", ())),
+    )
 
 
 @env_group.command("list")
@@ -169,8 +269,72 @@ def _env_values(options: dict[str, Any]) -> dict[str, Any]:
 @with_database
 async def env_list(state: CliState, project: str | None, as_json: bool) -> None:
     """List environments."""
-    columns = ["project", "name", "deploy_path", "servers", "approvals_required", "reviewers"]
-    emit_rows(await rows.env_rows(project), columns, as_json=as_json)
+    columns = [
+        "project",
+        "name",
+        "deploy_path",
+        "servers",
+        "approvals_required",
+        "reviewers",
+        "health_check",
+        "rollout_plans",
+    ]
+    found = await rows.env_rows(project)
+    emit_rows(found if as_json else [_brief(row) for row in found], columns, as_json=as_json)
+
+
+@env_group.command("show")
+@click.argument("project")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@with_database
+async def env_show(state: CliState, project: str, name: str, as_json: bool) -> None:
+    """Show one environment, with its health check and rollout plans."""
+    row = await rows.env_row(await lookup.get_environment(project, name))
+    if as_json:
+        click.echo(json.dumps(row, indent=2, default=str))
+        return
+    width = max(len(key) for key in row)
+    for key, value in _readable(row).items():
+        lines = value.splitlines() or [""]
+        click.echo(f"{key.ljust(width)}  {lines[0]}")
+        for line in lines[1:]:
+            click.echo(f"{''.ljust(width)}  {line}")
+
+
+def _brief(row: dict[str, Any]) -> dict[str, Any]:
+    """A listing row for the table: the health check and plans in a word or two."""
+    check = health_spec.HealthCheck.from_stored(row["health_check"])
+    parts = []
+    if check and check.http_url:
+        parts.append("http")
+    if check and check.command:
+        parts.append("command")
+    default = row["rollout_default"]
+    plans = [f"{n} (default)" if n == default else n for n in sorted(row["rollout_plans"])]
+    return row | {"health_check": "+".join(parts) or None, "rollout_plans": plans}
+
+
+def _readable(row: dict[str, Any]) -> dict[str, str]:
+    """`hoist env show`'s lines: lists joined, the check and plans spelled out."""
+    shown: dict[str, str] = {}
+    for key, value in row.items():
+        if value is None or value == [] or value == {}:
+            shown[key] = "-"
+        elif isinstance(value, list):
+            shown[key] = ", ".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            shown[key] = "yes" if value else "no"
+        else:
+            shown[key] = str(value)
+    check = health_spec.HealthCheck.from_stored(row["health_check"])
+    if check:
+        shown["health_check"] = check.describe()
+    plans = row["rollout_plans"]
+    if plans:
+        shown["rollout_plans"] = "\n".join(f"{n}: {plans[n]}" for n in sorted(plans))
+    shown["pause_reminder"] = reminder_text(row["pause_reminder"])
+    return shown
 
 
 @env_group.command("remove")

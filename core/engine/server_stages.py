@@ -1,4 +1,4 @@
-"""The stages that run on each server: upload, pre-deploy hook, deploy, post-deploy hook."""
+"""The stages that run on each server: upload, pre-deploy hook, deploy, post-deploy hook, health."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from core.engine.plan import ReleasePaths
 from core.engine.settings import EngineSettings
 from core.engine.steps import StepResult, Work
 from core.errors import HoistError
+from core.health.check import check_health
+from core.health.spec import HealthCheck
 from core.status import Stage, TaskKind
 from core.store.models import Server
 from core.transport.ssh import Connection
@@ -50,6 +52,9 @@ class ServerStages:
                 return lambda out: self.hook(task.hook_pre_deploy, self.paths.codes_dir, out)
             case Stage.POST_DEPLOY if task.hook_post_deploy.strip():
                 return lambda out: self.hook(task.hook_post_deploy, self.paths.link, out)
+            case Stage.HEALTH:
+                check = HealthCheck.from_stored(self.ctx.env.health_check)
+                return (lambda out: self.health(check, out)) if check else None
         return None
 
     async def conn(self) -> Connection:
@@ -105,6 +110,22 @@ class ServerStages:
         facts = self.ctx.facts(self.server.name)
         status = await self.run(scripts.hook(script, facts, cwd), output)
         return StepResult(status)
+
+    async def health(self, check: HealthCheck, output: NodeOutput) -> StepResult:
+        """The environment's health check, until it passes enough times in a row or its
+        wait runs out; a command check runs in the live release with the hook facts."""
+        facts = self.ctx.facts(self.server.name)
+
+        async def command(script: str, out: NodeOutput) -> int:
+            return await self.run(scripts.hook(script, facts, self.paths.link), out)
+
+        return await check_health(
+            check,
+            address=self.server.address,
+            name=self.server.name,
+            run_command=command,
+            output=output,
+        )
 
     async def cleanup(self, keep: int) -> list[str]:
         """Remove old releases beyond `keep`; never the live one or the one before it."""

@@ -19,6 +19,21 @@ path = "/data/prod/"
 servers = ["web1"]
 approvals = 2
 reviewers = ["U012ABCDEF", "U034GHIJKL"]
+rollout = { careful = "1 wait, 10%, 50% 10m, 100%", quick = "100%" }
+rollout_default = "careful"
+max_failed = 0                # failed servers a step may have before the task pauses
+auto_rollback = true          # then put this task's switched servers back
+pause_reminder = "30m"        # remind the channel of a pause waiting for a person; "0": never
+
+[projects.shop.environments.prod.health]   # or: health = { url = "…", … }
+url = "http://{server}:8080/health"        # {server}: the address, {name}: the server's name
+status = 200
+body = "ok"
+command = "systemctl is-active shop"       # run on the server; exit 0 is healthy
+timeout = 5                   # seconds (or "90s", "2m") per attempt
+passes = 2                    # passes in a row that make the server healthy
+interval = 2
+wait = "1m"                   # at most, in all
 
 [templates."restart app"]
 stage = "post_deploy"
@@ -36,6 +51,9 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UsageError
+from core.health import spec as health_spec
+from core.health.spec import HealthCheck, HealthCheckError
+from core.inventory import env_settings
 from core.inventory.specs import EnvSpec, KeySpec, ProjectSpec, ServerSpec, TemplateSpec
 from core.keys import parse_private_key
 from core.scheduling.cron import check_timezone, digest_trigger
@@ -63,7 +81,14 @@ ENV_FIELDS = {
     "approvals",
     "batch",
     "templates_only",
+    "health",
+    "rollout",
+    "rollout_default",
+    "max_failed",
+    "auto_rollback",
+    "pause_reminder",
 }
+HEALTH_FIELDS = set(health_spec.KEYS)
 TEMPLATE_FIELDS = {"stage", "script", "file"}
 
 
@@ -105,6 +130,8 @@ class _Reader:
 
     def fail(self, table: list[str], message: str, key: str | None = None) -> UsageError:
         line = self.line_of(table, key)
+        if line is None and table:  # an inline table: the line of the key that holds it
+            line = self.line_of(table[:-1], table[-1])
         where = f"{self.path.name} line {line}" if line else self.path.name
         return UsageError(f"{where}: {message}")
 
@@ -123,7 +150,7 @@ class _Reader:
 
     def table(self, where: list[str], value: Any, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(where[:-1], f"`{where[-1]}` must be a table")
+            raise self.fail(where[:-1], f"`{where[-1]}` must be a table", where[-1])
         unknown = sorted(set(value) - allowed)
         if unknown:
             raise self.fail(
@@ -279,6 +306,15 @@ def _check_digest(r: _Reader, where: list[str], spec: ProjectSpec) -> None:
 def _env(r: _Reader, slug: str, name: str, value: Any) -> EnvSpec:
     where = ["projects", slug, "environments", name]
     d = r.table(where, value, ENV_FIELDS)
+    plans = _plans(r, where, d)
+    default = r.get(where, d, "rollout_default", str)
+    try:
+        env_settings.check_default(default, plans, f"{slug}/{name}")
+    except UsageError as exc:
+        raise r.fail(where, str(exc), "rollout_default") from exc
+    max_failed = r.get(where, d, "max_failed", int, 0)
+    if max_failed < 0:
+        raise r.fail(where, f"`max_failed` must be 0 or more, not {max_failed}", "max_failed")
     return EnvSpec(
         project=slug,
         name=name,
@@ -290,6 +326,79 @@ def _env(r: _Reader, slug: str, name: str, value: Any) -> EnvSpec:
         approvals_required=r.get(where, d, "approvals", int, 0),
         batch_size=r.get(where, d, "batch", int, 0),
         templates_only=r.get(where, d, "templates_only", bool),
+        health_check=_health(r, where + ["health"], d["health"]) if "health" in d else None,
+        rollout_plans=plans,
+        rollout_default=default,
+        max_failed=max_failed,
+        auto_rollback=r.get(where, d, "auto_rollback", bool, False),
+        pause_reminder=_reminder(r, where, d),
+    )
+
+
+def _health(r: _Reader, where: list[str], value: Any) -> HealthCheck:
+    """`[….health]` or `health = { … }`: the same keys as stored, seconds or durations."""
+    d = r.table(where, value, HEALTH_FIELDS)
+    values: dict[str, Any] = {}
+    for key, kind in (("url", str), ("status", int), ("body", str), ("command", str)):
+        values[key] = r.get(where, d, key, kind)
+    values["passes"] = r.get(where, d, "passes", int)
+    for key in ("timeout", "interval", "wait"):
+        values[key] = _seconds(r, where, d, key)
+    values = {k: v for k, v in values.items() if v is not None}  # absent: the default
+    try:
+        check = HealthCheck.from_stored(values)
+    except HealthCheckError as exc:
+        raise r.fail(where, str(exc), exc.key if exc.key in d else None) from exc
+    assert check is not None
+    return check
+
+
+def _seconds(r: _Reader, where: list[str], d: dict[str, Any], key: str) -> float | None:
+    value = d.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return env_settings.parse_seconds(value, f"`{key}`")
+        except UsageError as exc:
+            raise r.fail(where, str(exc), key) from exc
+    raise r.fail(where, f'`{key}` must be a number of seconds or a duration like "90s"', key)
+
+
+def _plans(r: _Reader, where: list[str], d: dict[str, Any]) -> dict[str, str]:
+    """`rollout = { name = "plan", … }` (or a `[….rollout]` table), each plan checked."""
+    value = d.get("rollout", {})
+    if not isinstance(value, dict):
+        raise r.fail(
+            where,
+            '`rollout` must be a table of named plans, e.g. rollout = { careful = "1, 10%, 100%" }',
+            "rollout",
+        )
+    for name, text in value.items():
+        if not isinstance(text, str):
+            raise r.fail(where + ["rollout"], f"rollout plan `{name}` must be a string", name)
+        try:
+            env_settings.check_plan(name, text)
+        except UsageError as exc:
+            raise r.fail(where + ["rollout"], str(exc), name) from exc
+    return dict(value)
+
+
+def _reminder(r: _Reader, where: list[str], d: dict[str, Any]) -> int:
+    value = d.get("pause_reminder", EnvSpec.pause_reminder)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str):
+        try:
+            return env_settings.parse_reminder(value)
+        except UsageError as exc:
+            raise r.fail(where, str(exc), "pause_reminder") from exc
+    raise r.fail(
+        where,
+        '`pause_reminder` must be a duration like "30m" (or "0" for never), or whole seconds',
+        "pause_reminder",
     )
 
 

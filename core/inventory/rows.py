@@ -73,15 +73,16 @@ async def env_rows(project: str | None = None) -> list[Row]:
     query = Environment.all().prefetch_related("project").order_by("project__slug", "name")
     if project:
         query = query.filter(project__slug=project)
-    rows = []
-    for env in await query:
-        values = await state.env_state(env)
-        rows.append(
-            {"id": env.id, "project": env.project.slug, "name": env.name}
-            | values
-            | {"status": "enabled" if env.enabled else "disabled"}
-        )
-    return rows
+    return [await env_row(env) for env in await query]
+
+
+async def env_row(env: Environment) -> Row:
+    """One environment (its `project` fetched): every setting, as stored."""
+    return (
+        {"id": env.id, "project": env.project.slug, "name": env.name}
+        | await state.env_state(env)
+        | {"status": "enabled" if env.enabled else "disabled"}
+    )
 
 
 async def template_rows() -> list[Row]:

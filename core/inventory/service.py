@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 from core.audit import Actor, record
 from core.errors import ConflictError
 from core.inventory import lookup, state
+from core.inventory.env_settings import SettingsEdit
 from core.inventory.specs import EnvSpec, KeySpec, ProjectSpec, ServerSpec, TemplateSpec, diff
 from core.secrets import SecretBox
 from core.store.models import Environment, HookTemplate, Project, Server, SSHKey, StageRun
@@ -145,8 +146,11 @@ async def add_env(actor: Actor, spec: EnvSpec) -> Environment:
     return env
 
 
-async def update_env(actor: Actor, project: str, name: str, **changes: Any) -> dict[str, Any]:
-    """Change some fields of an environment; returns the fields that changed as (old, new)."""
+async def update_env(
+    actor: Actor, project: str, name: str, edit: SettingsEdit | None = None, **changes: Any
+) -> dict[str, Any]:
+    """Change some fields of an environment (None: unchanged), and its health check and plans
+    by `edit`; returns the fields that changed as (old, new)."""
     async with in_transaction():
         env = await lookup.get_environment(project, name)
         current = await state.env_state(env)
@@ -154,7 +158,9 @@ async def update_env(actor: Actor, project: str, name: str, **changes: Any) -> d
         values = current | given
         if "approvals_required" in given and "templates_only" not in given:
             values["templates_only"] = None  # back to the default that follows approvals
-        spec = EnvSpec(project=project, name=name, **_as_tuples(values))
+        if edit is not None:
+            values = edit.apply(values)
+        spec = EnvSpec.from_state(project, name, values)
         changed = diff(current, spec.desired())
         if changed:
             await state.write_env(env, spec)
@@ -199,10 +205,6 @@ def _names(names: list[str]) -> str:
 
 def _given(changes: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in changes.items() if v is not None}
-
-
-def _as_tuples(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
 def _news(changed: dict[str, tuple[Any, Any]]) -> dict[str, Any]:

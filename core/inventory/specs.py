@@ -6,9 +6,11 @@ functions turn stored rows back into the same shape, so a change is a plain dict
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.health.spec import HealthCheck
 from core.keys import KeyMaterial
 from core.status import HookStage
 
@@ -73,10 +75,29 @@ class EnvSpec:
     approvals_required: int = 0
     batch_size: int = 0
     templates_only: bool | None = None
+    health_check: HealthCheck | None = None
+    rollout_plans: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """Named rollout plans, e.g. {"careful": "1 wait, 10%, 100%"} (core.engine.rollout)."""
+    rollout_default: str | None = None
+    """The plan a deploy follows when none is chosen; None (or empty) for all at once."""
+    max_failed: int = 0
+    auto_rollback: bool = False
+    pause_reminder: int = 1800
+    """Seconds a pause waits for a person before the channel is reminded; 0 for never."""
 
     @property
     def label(self) -> str:
         return f"{self.project}/{self.name}"
+
+    @classmethod
+    def from_state(cls, project: str, name: str, values: Mapping[str, Any]) -> EnvSpec:
+        """The spec of stored (or edited) values in the shape `state.env_state` returns."""
+        given: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
+        }
+        if "health_check" in given:
+            given["health_check"] = HealthCheck.from_stored(given["health_check"])
+        return cls(project=project, name=name, **given)
 
     def desired(self) -> dict[str, Any]:
         values = asdict(self)
@@ -84,6 +105,9 @@ class EnvSpec:
             values[key] = list(values[key])
         if self.templates_only is None:
             values["templates_only"] = self.approvals_required > 0
+        values["health_check"] = self.health_check.stored() if self.health_check else None
+        values["rollout_plans"] = dict(self.rollout_plans)
+        values["rollout_default"] = self.rollout_default or None
         del values["project"], values["name"]
         return values
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import ConflictError, UsageError
+from core.inventory.env_settings import check_settings
 from core.inventory.lookup import get_key, get_project, get_server
 from core.inventory.names import (
     check_absolute,
@@ -64,6 +65,12 @@ async def env_state(env: Environment) -> dict[str, Any]:
         "approvals_required": env.approvals_required,
         "batch_size": env.batch_size,
         "templates_only": env.templates_only,
+        "health_check": env.health_check,
+        "rollout_plans": dict(env.rollout_plans or {}),
+        "rollout_default": env.rollout_default,
+        "max_failed": env.max_failed,
+        "auto_rollback": env.auto_rollback,
+        "pause_reminder": env.pause_reminder,
     }
 
 
@@ -136,6 +143,7 @@ async def write_env(env: Environment | None, spec: EnvSpec) -> Environment:
             f"{spec.label} requires {spec.approvals_required} approvals "
             f"but names only {len(spec.reviewers)} reviewers"
         )
+    check_settings(spec)
     servers = [await _usable_server(name, spec.label) for name in spec.servers]
     values = spec.desired()
     del values["servers"]

@@ -58,8 +58,10 @@ class OpenSSHServer:
         *,
         private_mounts: Mapping[str, Path] | None = None,
         user: str = "root",
+        address: str = "127.0.0.1",
     ) -> None:
         self.client_public_key = client_public_key
+        self.address = address
         self.private_mounts = dict(private_mounts or {})
         self.user = user
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
@@ -73,12 +75,12 @@ class OpenSSHServer:
     def host_key_line(self) -> str:
         """The server's host key as a known_hosts line for `[127.0.0.1]:port`."""
         public = self.host_key.export_public_key("openssh").decode().strip()
-        return f"[127.0.0.1]:{self.port} {public}"
+        return f"[{self.address}]:{self.port} {public}"
 
     def target(self, name: str, private_key: str, *, jump: Target | None = None) -> Target:
         """A transport target for this server with its host key pinned."""
         host_key = self.host_key_line
-        return Target(name, "127.0.0.1", self.port, self.user, private_key, host_key, jump)
+        return Target(name, self.address, self.port, self.user, private_key, host_key, jump)
 
     async def __aenter__(self) -> OpenSSHServer:
         await self.start()
@@ -129,7 +131,9 @@ class OpenSSHServer:
         authorized = folder / "authorized_keys"
         authorized.write_text(self.client_public_key.strip() + "\n")
         config = folder / "sshd_config"
-        config.write_text(_sshd_config(self.port, host_key, authorized, folder / "sshd.pid"))
+        config.write_text(
+            _sshd_config(self.address, self.port, host_key, authorized, folder / "sshd.pid")
+        )
         return config
 
     def _argv(self, config: Path) -> list[str]:
@@ -157,11 +161,11 @@ class OpenSSHServer:
             self.log.append(line.decode(errors="replace").rstrip())
 
 
-def _sshd_config(port: int, host_key: Path, authorized: Path, pid_file: Path) -> str:
+def _sshd_config(address: str, port: int, host_key: Path, authorized: Path, pid_file: Path) -> str:
     return "\n".join(
         [
             f"Port {port}",
-            "ListenAddress 127.0.0.1",
+            f"ListenAddress {address}",
             f"HostKey {host_key}",
             f"AuthorizedKeysFile {authorized}",
             f"PidFile {pid_file}",
