@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from core.scheduling.digest import build_digest
 from slack_sdk.errors import SlackApiError
 
 from bot import texts
@@ -23,6 +22,7 @@ from bot.blocks.announcements import announcement, interrupted
 from bot.blocks.digest import digest_message
 from core.engine.events import TaskChanged
 from core.engine.views import seconds_between
+from core.scheduling.digest import build_digest
 from core.status import Decision, TaskStatus
 from core.store.models import Approval, DeployTask, Environment, Project
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
+SEND_ATTEMPTS = 4
 ENDS = frozenset(
     {TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.REJECTED}
 )
@@ -77,6 +78,8 @@ class Announcer:
                     await self._interrupted(event.task_id)
                 elif event.status in ENDS:
                     await self._ended(event.task_id)
+                elif event.status == TaskStatus.PAUSED:
+                    await self.bot.scheduler.watch(event.task_id)  # a timed pause's end
             except Exception:
                 _log.exception("cannot announce the change of task #%s", event.task_id)
 
@@ -131,6 +134,18 @@ class Announcer:
         self.bot.notifier.touch(task.id)
         await self._tell(task.requester, texts.missed_dm(name, task.reason))
 
+    async def resumed(self, task: DeployTask) -> None:
+        env = await _env(task)
+        await self._post(env, task, announcement(texts.announce_resumed(_name(task, env))))
+        self.bot.notifier.touch(task.id)
+        self.bot.run(task.id)
+
+    async def pause_waiting(self, task: DeployTask) -> None:
+        env = await _env(task)
+        assert task.paused_at is not None
+        text = texts.announce_pause_waiting(_name(task, env), task.paused_at, task.reason)
+        await self._post(env, task, announcement(text))
+
     async def digest(self, project: Project, since: datetime, until: datetime) -> None:
         digest = await build_digest(project.id, since, until)
         if not project.channel:
@@ -158,10 +173,23 @@ class Announcer:
         await self._send(channel, message)
 
     async def _send(self, channel: str, message: dict[str, Any]) -> None:
-        try:
-            await self.bot.client.chat_postMessage(channel=channel, **message)
-        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
-            _log.warning("cannot post an announcement in %s: %s", channel, error)
+        """Post, trying again over a short outage or a rate limit: the action was claimed
+        in the database, so no other process will post it."""
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await self.bot.client.chat_postMessage(channel=channel, **message)
+                return
+            except SlackApiError as error:
+                if error.response.status_code != 429 and error.response.status_code < 500:
+                    _log.warning("cannot post an announcement in %s: %s", channel, error)
+                    return
+                wait = float(error.response.headers.get("Retry-After", attempt))
+            except (aiohttp.ClientError, OSError, TimeoutError) as error:
+                _log.warning("posting an announcement in %s failed: %s", channel, error)
+                wait = float(attempt)
+            if attempt < SEND_ATTEMPTS:
+                await asyncio.sleep(min(wait, 30.0))
+        _log.warning("gave up posting an announcement in %s after %s tries", channel, SEND_ATTEMPTS)
 
     async def _tell(self, user: str, text: str) -> None:
         try:

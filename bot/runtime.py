@@ -47,11 +47,10 @@ class RunningBot:
         """Stop taking requests, then stop the bot (see `HoistBot.stop` for `drain`)."""
         if self.runner is not None:
             await self.runner.cleanup()
-        stopped = await self.bot.stop(drain=drain)
-        for item in self.extra:
+        for item in self.extra:  # Socket Mode: stop taking requests before draining too
             with contextlib.suppress(Exception):
                 await item.close_async()
-        return stopped
+        return await self.bot.stop(drain=drain)
 
 
 async def start_bot(
@@ -94,9 +93,9 @@ async def resume(bot: HoistBot) -> None:
     their turn; every scheduled release's timers are rebuilt from the database."""
     for task_id in await bot.engine.reap():
         bot.notifier.touch(task_id)
+    await bot.scheduler.start()  # scheduled tasks queued but never run, and too late: missed
     for task in await DeployTask.filter(status=TaskStatus.QUEUED).order_by("id"):
         bot.run(task.id)
-    await bot.scheduler.start()
 
 
 async def serve_forever(

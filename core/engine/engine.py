@@ -219,15 +219,22 @@ class Engine:
                 still["lease_owner__isnull"] = True
             else:
                 still["lease_owner"] = task.lease_owner
-            # only if no one took it meanwhile: same status, same owner (and still stale)
-            moved = await DeployTask.filter(id=task.id, status=TaskStatus.RUNNING, **still).update(
-                status=TaskStatus.INTERRUPTED, lease_owner=None, lease_until=None, reason=reason
-            )
-            if not moved:
-                continue
+            # only if no one took it meanwhile: same status, same owner (and still stale); the
+            # task and its nodes change together, or a retry could meet a node left running
+            async with in_transaction():
+                moved = await DeployTask.filter(
+                    id=task.id, status=TaskStatus.RUNNING, **still
+                ).update(
+                    status=TaskStatus.INTERRUPTED,
+                    lease_owner=None,
+                    lease_until=None,
+                    reason=reason,
+                )
+                if not moved:
+                    continue
+                for node in await StageRun.filter(task_id=task.id, status=NodeStatus.RUNNING):
+                    await self.recorder.skip_node(node, f"stopped: {reason}")
             self.bus.publish(TaskChanged(task.id, TaskStatus.INTERRUPTED))
-            for node in await StageRun.filter(task_id=task.id, status=NodeStatus.RUNNING):
-                await self.recorder.skip_node(node, f"stopped: {reason}")
             reaped.append(task.id)
         return reaped
 
@@ -311,7 +318,7 @@ class Engine:
             raise NotFoundError(f"unknown task #{task_id}")
         return task
 
-    def _lease(self) -> dict[str, object]:
+    def _lease(self) -> dict[str, Any]:
         until = self.recorder.clock() + timedelta(seconds=self.settings.lease_seconds)
         return {"lease_owner": self.owner, "lease_until": until}
 

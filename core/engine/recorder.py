@@ -26,15 +26,25 @@ class Recorder:
         self.bus = bus
         self.clock = clock
 
-    async def move_task(self, task: DeployTask, new: TaskStatus, **fields: Any) -> None:
-        """Move `task` to `new` if it is still in the status we last saw; else ConflictError.
+    async def move_task(
+        self,
+        task: DeployTask,
+        new: TaskStatus,
+        *,
+        unchanged: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> None:
+        """Move `task` to `new` if it is still in the status we last saw (and still has the
+        `unchanged` values, e.g. its start time); else ConflictError.
 
-        The update is conditional on the old status, so a change made meanwhile by someone
-        else (a cancel from another process) is never overwritten.
+        The update is conditional, so a change made meanwhile by someone else (a cancel or a
+        reschedule from another process) is never overwritten.
         """
         old = TaskStatus(task.status)
         check_task_move(old, new)
-        changed = await DeployTask.filter(id=task.id, status=old).update(status=new, **fields)
+        changed = await DeployTask.filter(id=task.id, status=old, **(unchanged or {})).update(
+            status=new, **fields
+        )
         if not changed:
             await task.refresh_from_db()
             raise ConflictError(f"task #{task.id} is {task.status} now, not {old}")

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import tzlocal
 
+from core.cli.deploy import local_zone
 from core.errors import UsageError
 from core.scheduling.due import Due, Plan, Timing, due, moments
 from core.scheduling.times import parse_start
@@ -93,3 +95,17 @@ def test_no_reminder_for_a_release_scheduled_closer_than_the_lead():
     assert moments(close, TIMING) == [AT]
     assert moments(plan(), TIMING) == [AT - timedelta(minutes=15), AT]
     assert moments(plan(TaskStatus.SUCCEEDED), TIMING) == []
+
+
+def test_the_cli_reads_times_in_the_machines_named_zone(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    tzlocal.reload_localzone()
+    try:
+        zone = local_zone()
+        # After the March change Berlin is UTC+2, whatever the offset is today.
+        assert parse_start("2031-04-02 09:00", NOW, zone) == datetime(2031, 4, 2, 7, tzinfo=UTC)
+        with pytest.raises(UsageError, match="does not exist"):
+            parse_start("2031-03-30 02:30", NOW, zone)
+    finally:
+        monkeypatch.delenv("TZ")
+        tzlocal.reload_localzone()
