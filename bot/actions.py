@@ -50,7 +50,16 @@ def register(app: AsyncApp, bot: HoistBot) -> None:
             await bot.tell(body["user"]["id"], f":no_entry: {error}")
 
     app.action(ids.REJECT)(ack=ack_now, lazy=[open_reject])
-    for action_id in (ids.APPROVE, ids.CANCEL, ids.RETRY, ids.ROLLBACK, ids.PROMOTE):
+    clicks = (
+        ids.APPROVE,
+        ids.CANCEL,
+        ids.RETRY,
+        ids.ROLLBACK,
+        ids.PROMOTE,
+        ids.CONTINUE,
+        ids.ABORT,
+    )
+    for action_id in clicks:
         app.action(action_id)(ack=ack_now, lazy=[click])
     app.action(ids.VIEW_LOGS)(ack_now)
     app.view(ids.REJECT_CALLBACK)(submit_reject)
@@ -64,6 +73,10 @@ async def on_click(
         return await bot.decide(user, task_id, Decision.APPROVE)
     if action_id == ids.ROLLBACK:
         return await bot.rollback_task(user, task_id, body.get("channel", {}).get("id", ""))
+    if action_id == ids.CONTINUE:
+        return await bot.continue_task(user, task_id)
+    if action_id == ids.ABORT:
+        return await bot.abort_task(user, task_id, body.get("channel", {}).get("id", ""))
     verb = {ids.CANCEL: "cancel", ids.RETRY: "retry", ids.PROMOTE: "promote"}[action_id]
     return await bot.task_action(user, verb, task_id)
 

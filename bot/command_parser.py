@@ -9,7 +9,7 @@ from datetime import timedelta
 from core.errors import UsageError
 from core.scheduling.times import parse_duration
 
-USAGE = "/deploy PROJECT ENV [REF] [--canary s1,s2] [--at TIME] [--note TEXT]"
+USAGE = "/deploy PROJECT ENV [REF] [--canary s1,s2] [--plan NAME] [--at TIME] [--note TEXT]"
 SUBCOMMANDS = (
     "help",
     "status",
@@ -18,6 +18,8 @@ SUBCOMMANDS = (
     "rollback",
     "cancel",
     "promote",
+    "continue",
+    "abort",
     "lock",
     "unlock",
     "schedule",
@@ -43,6 +45,8 @@ class Deploy:
     canary: tuple[str, ...] = ()
     at: str | None = None
     note: str = ""
+    plan: str | None = None
+    """A rollout plan of the environment, by name (None: its default, if any)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class History:
 
 @dataclass(frozen=True)
 class TaskAction:
-    """retry, cancel or promote a task by id."""
+    """retry, cancel, promote, continue or abort a task by id."""
 
     verb: str
     task_id: int
@@ -148,7 +152,7 @@ def _subcommand(verb: str, rest: list[str]) -> Command:
                     "usage: /deploy reschedule ID TIME (e.g. `/deploy reschedule 42 17:30`)"
                 )
             return Reschedule(_task_id("reschedule", rest[:1]), " ".join(rest[1:]))
-        case "retry" | "cancel" | "promote":
+        case "retry" | "cancel" | "promote" | "continue" | "abort":
             return TaskAction(verb, _task_id(verb, rest))
         case "rollback":
             words = _at_most(rest, 3, "/deploy rollback PROJECT ENV [VERSION]", minimum=2)
@@ -159,7 +163,7 @@ def _subcommand(verb: str, rest: list[str]) -> Command:
 
 
 def _deploy(words: list[str]) -> Deploy:
-    options, positional = _options(words, {"--canary", "--at", "--note"})
+    options, positional = _options(words, {"--canary", "--plan", "--at", "--note"})
     if len(positional) not in (2, 3):
         raise UsageError(f"usage: {USAGE} (or `/deploy help`)")
     canary = tuple(s for s in options.get("--canary", "").split(",") if s.strip())
@@ -170,6 +174,7 @@ def _deploy(words: list[str]) -> Deploy:
         canary=tuple(s.strip() for s in canary),
         at=options.get("--at"),
         note=options.get("--note", ""),
+        plan=options.get("--plan"),
     )
 
 

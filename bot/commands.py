@@ -49,6 +49,10 @@ async def run(
             return await status_text(bot, command)
         case parser.History():
             return await history_text(command.project, command.env)
+        case parser.TaskAction(verb="continue"):
+            return await bot.continue_task(user, command.task_id)
+        case parser.TaskAction(verb="abort"):
+            return await bot.abort_task(user, command.task_id, channel)
         case parser.TaskAction():
             return await bot.task_action(user, command.verb, command.task_id)
         case parser.Rollback():

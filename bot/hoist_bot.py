@@ -46,6 +46,8 @@ from core.store.models import DeployTask, Environment, Project, StageRun
 _log = logging.getLogger(__name__)
 HOOK_STAGES = frozenset(s.value for s in HookStage)
 HOUSEKEEPING_SECONDS = 30.0
+STOP_SECONDS = 10.0
+"""After a drain, how long a stop waits for runs and messages to settle."""
 SNIPPET_LINES = 20
 
 
@@ -70,6 +72,7 @@ class HoistBot:
             client, engine.bus, self.render, self.snippet, min_interval=min_update_interval
         )
         self._runs: set[asyncio.Task[Any]] = set()
+        self._running: dict[asyncio.Future[Any], int] = {}
         self.home = HomeTab(self, debounce=min_update_interval)
         self.announcer = Announcer(self)
         self.scheduler = Scheduler(
@@ -85,15 +88,25 @@ class HoistBot:
     async def stop(self, *, drain: float | None = None) -> list[int]:
         """Stop; with `drain`, running tasks get that many seconds to finish their running
         stages and are then marked interrupted (SIGTERM). Returns the tasks interrupted."""
-        self.scheduler.stop()
+        await self.scheduler.stop()
         self._housekeeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._housekeeper
-        stopped = await self.engine.drain(drain) if drain is not None else []
-        await self.wait_idle()
-        await self.home.stop()
-        await self.announcer.stop()
-        await self.notifier.stop()
+        if drain is None:
+            await self.wait_idle()
+            await self.home.stop()
+            await self.announcer.stop()
+            await self.notifier.stop()
+            return []
+        stopped = await self.engine.drain(drain)
+        # Bounded from here: a run that would not stop is left to the next start's reap,
+        # and messages Slack would not take in time stay as they were.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_SECONDS):
+                await self.wait_runs()
+                await self.home.stop()
+                await self.announcer.stop()
+                await self.notifier.stop()
         return stopped
 
     async def housekeeping(self) -> None:
@@ -106,6 +119,15 @@ class HoistBot:
             self.notifier.touch(task_id)
         self.engine.wake()
         await self.scheduler.sync()
+        await self.run_orphans()
+
+    async def run_orphans(self) -> None:
+        """Queued tasks nobody here waits to run (the process that queued them stopped):
+        take them on. Claims are atomic, so two processes doing this run each once."""
+        here = set(self._running.values())
+        for task in await DeployTask.filter(status=TaskStatus.QUEUED).order_by("id"):
+            if task.id not in here and not self.engine.draining:
+                self.run(task.id)
 
     async def _housekeeping_loop(self) -> None:
         while True:
@@ -155,11 +177,19 @@ class HoistBot:
         return await self.people.rules(list(env.deployers), list(env.reviewers))
 
     async def check(
-        self, env: Environment, action: Action, user: str, requester: str | None = None
+        self,
+        env: Environment,
+        action: Action,
+        user: str,
+        requester: str | None = None,
+        *,
+        refused: str | None = None,
     ) -> Rules:
+        """The environment's rules, if they let `user` do `action`; else NotAllowed, saying
+        `refused` if given (a sentence for the button pressed), else the rules' refusal."""
         rules = await self.rules(env)
         if not allowed(rules, action, user, requester=requester):
-            raise NotAllowed(refusal(action, user, rules, requester=requester))
+            raise NotAllowed(refused or refusal(action, user, rules, requester=requester))
         return rules
 
     async def deploy(self, user: str, channel: str, command: Deploy) -> str:
@@ -179,6 +209,7 @@ class HoistBot:
             note=command.note,
             via="slack",
             scheduled_at=start,
+            plan=command.plan,
         )
         return await self.create(request, env, channel)
 
@@ -189,8 +220,7 @@ class HoistBot:
             reply += " " + texts.NOT_ANNOUNCED
         self.home.changed(task.id)
         if task.scheduled_at is not None:
-            await self.announcer.scheduled(task)
-            await self.scheduler.watch(task.id)
+            await self.scheduler.watch(task.id)  # it announces the schedule, once
         lock = await current_lock(env, self.now())
         if lock is not None:
             await note_waiting(env, request.requester)
@@ -236,7 +266,9 @@ class HoistBot:
         coro = self.engine.finish_promote(task_id) if promoted else self.engine.run(task_id)
         job = asyncio.ensure_future(coro)
         self._runs.add(job)
+        self._running[job] = task_id
         job.add_done_callback(self._runs.discard)
+        job.add_done_callback(lambda done: self._running.pop(done, None))
 
     async def decide(self, user: str, task_id: int, decision: Decision, comment: str = "") -> str:
         task = await _task(task_id)
@@ -280,6 +312,41 @@ class HoistBot:
         self.run(task_id, promoted=True)
         return texts.promoting(task_id)
 
+    async def continue_task(self, user: str, task_id: int) -> str:
+        """Continue on a paused rollout (a deployer): its next step runs now."""
+        task = await _task(task_id)
+        env = await Environment.get(id=task.environment_id)
+        await self.check(env, Action.RETRY, user, refused=texts.MAY_NOT_CONTINUE)
+        await self.engine.continue_(task_id, Actor(user, via="slack"))
+        self.home.changed(task_id)
+        self.run(task_id)
+        reply = texts.continuing(task_id, task.step + 1, len(task.plan_steps))
+        held = await current_lock(env, self.now())
+        if held is not None:
+            reply += " " + texts.env_locked(held.holder, held.reason, held.until)
+        return reply
+
+    async def abort_task(self, user: str, task_id: int, channel: str) -> str:
+        """Abort and roll back a paused rollout: the task is cancelled, and the servers it
+        switched go back to the release each had, in rollback tasks announced like any other.
+        A task that is not paused is refused (Cancel stops those)."""
+        task = await _task(task_id)
+        env = await Environment.get(id=task.environment_id).prefetch_related("project")
+        await self.check(
+            env, Action.CANCEL, user, requester=task.requester, refused=texts.MAY_NOT_ABORT
+        )
+        if task.status != TaskStatus.PAUSED:
+            raise ConflictError(texts.abort_not_paused(task_id, str(task.status)))
+        actor = Actor(user, via="slack")
+        report = await self.engine.cancel(task_id, actor)
+        self.home.changed(task_id)
+        created = await self.engine.rollbacks_for_switched(task, actor)
+        for rollback in created:
+            await self.announce(rollback, env.project.channel or channel)
+            self.home.changed(rollback.id)
+            self.run(rollback.id)
+        return texts.aborted(task_id, report.switched, [(r.id, r.version) for r in created])
+
     async def reschedule(self, user: str, task_id: int, at: str) -> str:
         """Move a scheduled release that has not started (its requester or a deployer)."""
         task = await _task(task_id)
@@ -287,6 +354,9 @@ class HoistBot:
         await self.check(env, Action.RESCHEDULE, user, requester=task.requester)
         when = parse_start(at, self.now(), await self.people.zone(user))
         moved = await reschedule(task_id, when, Actor(user, via="slack"), self.engine.recorder)
+        await DeployTask.filter(id=task_id, announced_at__isnull=True).update(
+            announced_at=self.now()
+        )  # announced here as moved, not again as scheduled
         await self.scheduler.watch(task_id)
         self.notifier.touch(task_id)
         await self.announcer.moved(moved)

@@ -15,7 +15,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import actions as ids
-from bot.blocks.data import CommitOption, DeployFormView, RefOption, TemplateOption
+from bot.blocks.data import (
+    CommitOption,
+    DeployFormView,
+    PlanOption,
+    RefOption,
+    TemplateOption,
+)
 from bot.blocks.modal import deploy_modal, options_for_commits, options_for_refs, ref_from_value
 from bot.hoist_bot import HoistBot
 from core.engine.requests import DeployRequest, HookChoice
@@ -70,6 +76,7 @@ async def form_from_view(bot: HoistBot, user: str, view: dict[str, Any]) -> Depl
         for s in ids.HOOK_STAGES
         if (v := _selected(values, ids.HOOK_TEMPLATE[s])) and v != ids.TYPED
     }
+    plans = dict(env.rollout_plans or {})
     return DeployFormView(
         projects,
         project,
@@ -80,6 +87,9 @@ async def form_from_view(bot: HoistBot, user: str, view: dict[str, Any]) -> Depl
         templates,
         chosen,
         env.templates_only,
+        plans=tuple(PlanOption(name, plans[name]) for name in sorted(plans)),
+        plan_default=env.rollout_default if env.rollout_default in plans else None,
+        plan=_selected(values, ids.PLAN),
     )
 
 
@@ -172,6 +182,7 @@ async def request_from_view(
     if mode == "canary" and not canary:
         raise FieldError(ids.CANARY_SERVERS, "pick the canary servers")
     hooks, saves = await _hooks(values, env)
+    plan = _plan(values, env) if mode == "full" else None
     request = DeployRequest(
         project=project,
         env=env_name,
@@ -183,8 +194,19 @@ async def request_from_view(
         note=_text(values, ids.DESCRIPTION),
         via="slack",
         scheduled_at=_start_at(values, bot.now()),
+        plan=plan,
     )
     return request, saves
+
+
+def _plan(values: Values, env: Environment) -> str | None:
+    """The rollout plan picked (None: no plan, or the environment's default)."""
+    picked = _selected(values, ids.PLAN)
+    if not picked or picked == ids.NO_PLAN:
+        return None
+    if picked not in (env.rollout_plans or {}):
+        raise FieldError(ids.PLAN, f"`{picked}` is no longer a rollout plan of this environment")
+    return picked
 
 
 async def _hooks(

@@ -21,6 +21,7 @@ ACTIVE = [
     TaskStatus.QUEUED,
     TaskStatus.RUNNING,
     TaskStatus.CANARY,
+    TaskStatus.PAUSED,
 ]
 
 

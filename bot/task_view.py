@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.blocks.data import ApprovalView, NodeView, TaskView
 from core.engine.requests import live_version
+from core.engine.rollout import Step
 from core.engine.views import seconds_between
 from core.errors import HoistError
 from core.source.git import GitSource
@@ -81,6 +82,11 @@ async def task_view(task_id: int, changes: ChangeCache, *, log_url: str | None =
         live_version=live,
         log_url=log_url,
         rollback_to=task.rollback_to,
+        plan_name=task.plan_name,
+        plan=tuple(Step.load(s) for s in task.plan_steps),
+        step=task.step,
+        paused_at=task.paused_at,
+        resume_at=task.resume_at,
         nodes=tuple(
             NodeView(
                 str(n.stage),

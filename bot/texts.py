@@ -149,6 +149,7 @@ STATUS = {
     "queued": "Queued",
     "running": "Running",
     "canary": "Canary done: waiting for promotion",
+    "paused": "Paused",
     "succeeded": "Succeeded",
     "failed": "Failed",
     "cancelled": "Cancelled",
@@ -162,6 +163,7 @@ STATUS_EMOJI = {
     "queued": "⏳",
     "running": "🔄",
     "canary": "🐤",
+    "paused": "⏸️",
     "succeeded": "✅",
     "failed": "❌",
     "cancelled": "🚫",
@@ -170,6 +172,14 @@ STATUS_EMOJI = {
     "missed": "⌛",
 }
 NODE_MARK = {"pending": "⚪", "running": "🔄", "succeeded": "✅", "failed": "❌", "skipped": "➖"}
+STEP_MARK = {
+    "done": "✅",
+    "failed": "❌",
+    "running": "🔄",
+    "next": "⏭️",
+    "pending": "⚪",
+    "skipped": "➖",
+}
 NODE_STATUS = {
     "pending": "pending",
     "running": "running",
@@ -194,6 +204,7 @@ SERVERS_HEADING = "*Servers*"
 CANARY_TAG = " _(canary)_"
 SERVER_FAILURES = "*Failed servers*"
 NOTE_HEADING = "*Note*"
+PAUSE_WAITS = "✋ It waits for someone to press *Continue* (or *Abort and roll back*)."
 
 
 def task_title(kind: str, task_id: int, project: str, env: str, version: str) -> str:
@@ -203,6 +214,34 @@ def task_title(kind: str, task_id: int, project: str, env: str, version: str) ->
 
 def status_line(status: str) -> str:
     return f"{STATUS_EMOJI.get(status, '')} *{STATUS.get(status, status)}*".strip()
+
+
+def paused_heading(done: int, total: int) -> str:
+    if not total:
+        return status_line("paused")
+    return f"{STATUS_EMOJI['paused']} *Paused after step {done} of {total}*"
+
+
+def pause_ends(at: datetime) -> str:
+    return f"⏳ It continues by itself {slack_date(at)}, or when someone presses *Continue*."
+
+
+def plan_heading(name: str, done: int, total: int, status: str) -> str:
+    where = f"step {done} of {total} done" if done else f"{total} steps"
+    if status == "succeeded":
+        where = f"all {total} steps done"
+    return f"*Rollout plan* {code(name, 64)} · {where}"
+
+
+def plan_step(state: str, number: int, line: str) -> str:
+    """`✅ *1.* 1 server (web1), then wait…` with `← next` on the step Continue runs."""
+    mark = STEP_MARK.get(state, STEP_MARK["pending"])
+    tail = "  ← _next_" if state == "next" else ""
+    return f"{mark} *{number}.* {line}{tail}"
+
+
+def mode_plan(mode: str, plan: str) -> str:
+    return f"{mode} · plan {code(plan, 64)}"
 
 
 def commit_line(sha: str, subject: str) -> str:
@@ -294,11 +333,17 @@ CANCEL = "Cancel"
 RETRY = "Retry failed"
 ROLLBACK = "Rollback"
 PROMOTE = "Promote"
+CONTINUE = "Continue"
+ABORT = "Abort and roll back"
 VIEW_LOGS = "View logs"
 CONFIRM_CANCEL_TITLE = "Cancel this task?"
 CONFIRM_CANCEL_TEXT = "Servers already switched stay on the new release until rolled back."
 CONFIRM_ROLLBACK_TITLE = "Roll back?"
 CONFIRM_ROLLBACK_TEXT = "This requests a rollback to the release that was live before."
+CONFIRM_ABORT_TITLE = "Abort and roll back?"
+CONFIRM_ABORT_TEXT = (
+    "The release stops here, and every server it switched goes back to the release it had."
+)
 CONFIRM_YES = "Yes"
 CONFIRM_NO = "No"
 
@@ -346,6 +391,9 @@ DESCRIPTION_LABEL = "Description"
 DESCRIPTION_PLACEHOLDER = "What this release brings, for reviewers and the history"
 MODE_LABEL = "Mode"
 MODE_OPTIONS = {"full": "Full: every server", "canary": "Canary: a few servers first"}
+PLAN_LABEL = "Rollout plan"
+PLAN_HINT = "Which servers each step reaches, and where it pauses; a failed step pauses it."
+NO_PLAN = "No plan: every server in one go"
 CANARY_LABEL = "Canary servers"
 CANARY_PLACEHOLDER = "Servers that get the release first"
 START_LABEL = "Start at"
@@ -406,8 +454,9 @@ HELP_FALLBACK = "Hoist commands: /deploy, status, history, retry, rollback, canc
 HELP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/deploy", "Open the deploy form."),
     (
-        "/deploy PROJECT ENV [REF] [--canary s1,s2] [--at TIME] [--note TEXT]",
-        "Request a deploy in one line: canary servers first, a start time, a note.",
+        "/deploy PROJECT ENV [REF] [--canary s1,s2] [--plan NAME] [--at TIME] [--note TEXT]",
+        "Request a deploy in one line: canary servers first, or a rollout plan of the "
+        "environment; a start time, a note.",
     ),
     ("/deploy status [PROJECT [ENV]]", "What runs, waits or is live, everywhere or in one place."),
     ("/deploy history", "Recent deploys and rollbacks."),
@@ -415,6 +464,8 @@ HELP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/deploy rollback PROJECT ENV [VERSION]", "Go back to the previous (or a given) release."),
     ("/deploy cancel ID", "Stop a task that waits or runs."),
     ("/deploy promote ID", "Take a canary on to the remaining servers."),
+    ("/deploy continue ID", "Run the next step of a paused rollout."),
+    ("/deploy abort ID", "Stop a paused rollout and put the servers it switched back."),
     (
         "/deploy lock|unlock PROJECT ENV [REASON] [--for 2h]",
         "Hold deploys to an environment, for a while or until unlocked.",
@@ -426,7 +477,9 @@ HELP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/deploy reschedule ID TIME", "Move a scheduled release that has not started."),
     ("/deploy help", "This list."),
 )
-HELP_FOOTER = "Approve, reject, cancel, retry and roll back also from the buttons on each task."
+HELP_FOOTER = (
+    "Approve, reject, cancel, retry, continue and roll back also from the buttons on each task."
+)
 
 
 def help_line(usage: str, what: str) -> str:
@@ -468,6 +521,38 @@ def retrying(task_id: int) -> str:
 
 def promoting(task_id: int) -> str:
     return f"Promoting task #{task_id} to the remaining servers."
+
+
+def continuing(task_id: int, step: int, total: int) -> str:
+    return f"Task #{task_id} goes on with step {step} of {total}."
+
+
+def aborted(task_id: int, switched: list[str], rollbacks: list[tuple[int, str]]) -> str:
+    if not switched:
+        return f"Task #{task_id} aborted. It had switched no server: nothing to roll back."
+    names = ", ".join(code(s, 60) for s in switched[:10])
+    more = f" and {len(switched) - 10} more" if len(switched) > 10 else ""
+    if not rollbacks:
+        return (
+            f"Task #{task_id} aborted. {names}{more} point at releases Hoist did not make: "
+            "nothing to roll back to."
+        )
+    back = ", ".join(f"#{n} to {code(version, 80)}" for n, version in rollbacks)
+    return f"Task #{task_id} aborted. Rolling back {names}{more}: {back}."
+
+
+def abort_not_paused(task_id: int, status: str) -> str:
+    what = STATUS.get(status, status).lower()
+    return (
+        f"Task #{task_id} is {what}, not paused: abort is for a paused rollout. "
+        f"To stop it, use `/deploy cancel {task_id}`."
+    )
+
+
+MAY_NOT_CONTINUE = "only this environment's deployers can continue or retry a paused release"
+MAY_NOT_ABORT = (
+    "only the requester, this environment's deployers or its reviewers can abort this release"
+)
 
 
 def rollback_started(task_id: int, version: str) -> str:
@@ -586,6 +671,18 @@ def announce_ended(name: str, status: str, seconds: float | None, reason: str) -
     took = f" in {duration(seconds)}" if seconds is not None else ""
     why = f": {safe(reason, 500)}" if reason else ""
     return f"{STATUS_EMOJI.get(status, '')} {name}: {STATUS.get(status, status)}{took}{why}."
+
+
+def announce_resumed(name: str) -> str:
+    return f"▶️ {name}: its pause is over; the rollout goes on."
+
+
+def announce_pause_waiting(name: str, since: datetime, reason: str) -> str:
+    why = f" ({safe(reason, 300)})" if reason else ""
+    return (
+        f"⏸️ {name} has been paused since {slack_date(since)}{why}, waiting for someone to "
+        "continue, retry or abort it."
+    )
 
 
 def announce_moved(name: str, at: datetime) -> str:

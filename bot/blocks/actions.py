@@ -21,8 +21,22 @@ CANCEL: Final = "hoist.cancel"
 RETRY: Final = "hoist.retry"
 ROLLBACK: Final = "hoist.rollback"
 PROMOTE: Final = "hoist.promote"
+CONTINUE: Final = "hoist.continue"
+"""A paused rollout goes on with its next step."""
+ABORT: Final = "hoist.abort"
+"""A paused rollout stops, and the servers it switched go back (asks to confirm)."""
 VIEW_LOGS: Final = "hoist.view_logs"
-TASK_ACTIONS: Final = (APPROVE, REJECT, CANCEL, RETRY, ROLLBACK, PROMOTE, VIEW_LOGS)
+TASK_ACTIONS: Final = (
+    APPROVE,
+    REJECT,
+    CANCEL,
+    RETRY,
+    ROLLBACK,
+    PROMOTE,
+    CONTINUE,
+    ABORT,
+    VIEW_LOGS,
+)
 
 TASK_BUTTONS_BLOCK: Final = "hoist.task.buttons"
 PROGRESS_BLOCK: Final = "hoist.task.progress"
@@ -43,6 +57,9 @@ COMMIT: Final = "hoist.deploy.commit"
 DESCRIPTION: Final = "hoist.deploy.description"
 MODE: Final = "hoist.deploy.mode"
 CANARY_SERVERS: Final = "hoist.deploy.canary_servers"
+PLAN: Final = "hoist.deploy.plan"
+NO_PLAN: Final = "-"
+"""The plan picker's value for "no plan" (no plan name can be `-`)."""
 START_AT: Final = "hoist.deploy.start_at"
 HOOK_STAGES: Final = ("pre_download", "post_download", "pre_deploy", "post_deploy")
 HOOK_TEMPLATE: Final = {s: f"hoist.deploy.hook.{s}.template" for s in HOOK_STAGES}

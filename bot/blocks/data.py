@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.engine.rollout import Step
+
 
 @dataclass(frozen=True)
 class NodeView:
     stage: str
     """One of start, pre_download, download, post_download, package, upload, pre_deploy,
-    deploy, post_deploy."""
+    deploy, post_deploy, health (where the environment checks its servers)."""
     server: str
     """"" for the local stages."""
     status: str
@@ -46,15 +48,15 @@ class TaskView:
     requester: str
     """A Slack user id when requested from Slack, else a name."""
     status: str
-    """pending_approval, scheduled, queued, running, canary, succeeded, failed, cancelled,
-    rejected, interrupted or missed."""
+    """pending_approval, scheduled, queued, running, canary, paused, succeeded, failed,
+    cancelled, rejected, interrupted or missed."""
     mode: str = "full"
     canary_servers: tuple[str, ...] = ()
     servers: tuple[str, ...] = ()
     note: str = ""
     scheduled_at: datetime | None = None
     reason: str = ""
-    """Why it ended so, when not by its nodes (missed, interrupted)."""
+    """Why it ended so, when not by its nodes (missed, interrupted), or why it is paused."""
     started_at: datetime | None = None
     finished_at: datetime | None = None
     approvals_required: int = 0
@@ -73,6 +75,15 @@ class TaskView:
     nodes: tuple[NodeView, ...] = ()
     log_url: str | None = None
     rollback_to: str | None = None
+    plan_name: str = ""
+    """The rollout plan it follows, by name ("" for none)."""
+    plan: tuple[Step, ...] = ()
+    """The plan's steps, resolved to servers when the task was made."""
+    step: int = 0
+    """The step that runs next (as many steps are done)."""
+    paused_at: datetime | None = None
+    resume_at: datetime | None = None
+    """When a timed pause ends by itself; None while paused: someone must continue."""
 
 
 @dataclass(frozen=True)
@@ -124,3 +135,18 @@ class DeployFormView:
     """Hook stage → id of the template picked for it (stages typed by hand left out)."""
     templates_only: bool = False
     """The environment runs saved templates only: no typed scripts."""
+    plans: tuple[PlanOption, ...] = ()
+    """The environment's rollout plans (none: no picker)."""
+    plan_default: str | None = None
+    """The plan a release follows unless another is picked (None: no plan)."""
+    plan: str | None = None
+    """The plan picked so far."""
+
+
+@dataclass(frozen=True)
+class PlanOption:
+    """A rollout plan of the environment, offered in the `/deploy` modal."""
+
+    name: str
+    text: str
+    """As written, e.g. `1 wait, 10%, 50% 10m, 100%`."""

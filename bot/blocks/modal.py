@@ -28,7 +28,7 @@ from bot.blocks.actions import (
     plain,
     section,
 )
-from bot.blocks.data import CommitOption, DeployFormView, RefOption, TemplateOption
+from bot.blocks.data import CommitOption, DeployFormView, PlanOption, RefOption, TemplateOption
 
 MAX_SCRIPT = 3000
 """Slack's cap on a text input; longer scripts belong in a template."""
@@ -178,7 +178,23 @@ def _mode(form: DeployFormView) -> list[Block]:
     blocks = [_input(ids.MODE, texts.MODE_LABEL, radio, dispatch=True)]
     if form.mode == "canary":
         blocks.append(_canary(form))
+    elif form.plans:
+        blocks.append(_plan(form))
     return blocks
+
+
+def _plan(form: DeployFormView) -> Block:
+    """The environment's rollout plans, its default picked; "no plan" only if it has none."""
+    plans = [p for p in form.plans if len(p.name) <= MAX_OPTION_VALUE]
+    none = [] if form.plan_default else [option(texts.NO_PLAN, ids.NO_PLAN)]
+    choices = (none + [_plan_option(p) for p in plans])[:MAX_OPTIONS]
+    initial = form.plan or form.plan_default or ids.NO_PLAN
+    select = _select(ids.PLAN, texts.PLAN_LABEL, choices, initial)
+    return _input(ids.PLAN, texts.PLAN_LABEL, select, hint=texts.PLAN_HINT)
+
+
+def _plan_option(plan: PlanOption) -> dict[str, Any]:
+    return option(texts.clip(plan.name, MAX_OPTION_TEXT), plan.name, plan.text)
 
 
 def _canary(form: DeployFormView) -> Block:

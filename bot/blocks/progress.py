@@ -15,7 +15,8 @@ from typing import Any
 from bot import texts
 from bot.blocks.actions import MAX_FALLBACK, MAX_TEXT, PROGRESS_BLOCK, Block, context, section
 from bot.blocks.data import NodeView, TaskView
-from core.status import LOCAL_STAGES, SERVER_STAGES
+from core.engine.views import chain_state
+from core.status import LOCAL_STAGES, SERVER_STAGES, Stage
 
 SERVER_ROWS = 50
 """Servers drawn one row each; more than this and the message summarises."""
@@ -31,7 +32,7 @@ def progress_blocks(view: TaskView, now: datetime | None = None) -> list[Block]:
     if not view.nodes:
         return []
     servers = server_names(view)
-    blocks = [_local_row(view.nodes), context(_legend())]
+    blocks = [_local_row(view.nodes), context(_legend(server_stages(view)))]
     if len(servers) <= SERVER_ROWS:
         blocks += _server_rows(view, servers)
     else:
@@ -49,14 +50,15 @@ def server_names(view: TaskView) -> list[str]:
 
 def server_state(nodes: Iterable[NodeView]) -> str:
     """One status for a server's chain: failed, running, succeeded, skipped or pending."""
-    statuses = {n.status for n in nodes}
-    if "failed" in statuses:
-        return "failed"
-    if "running" in statuses or ("pending" in statuses and "succeeded" in statuses):
-        return "running"
-    if statuses and statuses <= {"succeeded", "skipped"}:
-        return "succeeded" if "succeeded" in statuses else "skipped"
-    return "pending"
+    return chain_state(n.status for n in nodes)
+
+
+def server_stages(view: TaskView) -> tuple[str, ...]:
+    """The columns of a server's row: its chain, and health where the servers are checked."""
+    stages = tuple(str(s) for s in SERVER_STAGES)
+    if any(n.stage == Stage.HEALTH for n in view.nodes):
+        stages += (str(Stage.HEALTH),)
+    return stages
 
 
 def elapsed_seconds(view: TaskView, now: datetime | None) -> float | None:
@@ -72,7 +74,7 @@ def _marks(nodes: dict[str, NodeView], stages: Iterable[str]) -> str:
     return " ".join(texts.NODE_MARK.get(status, texts.NODE_MARK["pending"]) for status in statuses)
 
 
-def _failure(nodes: Iterable[NodeView]) -> str:
+def failure(nodes: Iterable[NodeView]) -> str:
     """` — deploy: <error>` for the first failed node, else nothing."""
     for node in nodes:
         if node.status == "failed":
@@ -83,17 +85,18 @@ def _failure(nodes: Iterable[NodeView]) -> str:
 
 def _local_row(nodes: tuple[NodeView, ...]) -> Block:
     local = {n.stage: n for n in nodes if not n.server}
-    row = f"{texts.LOCAL_ROW}  {_marks(local, LOCAL_STAGES)}{_failure(local.values())}"
+    row = f"{texts.LOCAL_ROW}  {_marks(local, LOCAL_STAGES)}{failure(local.values())}"
     return section(row, block_id=PROGRESS_BLOCK)
 
 
-def _legend() -> str:
+def _legend(stages: tuple[str, ...]) -> str:
     local = texts.stages_legend([str(s) for s in LOCAL_STAGES])
-    servers = texts.stages_legend([str(s) for s in SERVER_STAGES])
+    servers = texts.stages_legend(list(stages))
     return f"{texts.LOCAL}: {local}   ·   servers: {servers}"
 
 
-def _by_server(view: TaskView) -> dict[str, dict[str, NodeView]]:
+def server_chains(view: TaskView) -> dict[str, dict[str, NodeView]]:
+    """Each server's nodes by stage, servers in the order their nodes come."""
     chains: dict[str, dict[str, NodeView]] = {}
     for node in view.nodes:
         if node.server:
@@ -102,14 +105,15 @@ def _by_server(view: TaskView) -> dict[str, dict[str, NodeView]]:
 
 
 def _server_rows(view: TaskView, servers: list[str]) -> list[Block]:
-    chains = _by_server(view)
+    chains = server_chains(view)
+    stages = server_stages(view)
     canary = set(view.canary_servers) if view.mode == "canary" else set()
     lines = [texts.SERVERS_HEADING]
     for name in servers:
         chain = chains.get(name, {})
         tag = texts.CANARY_TAG if name in canary else ""
-        row = f"{_marks(chain, SERVER_STAGES)}  {texts.code(name, _NAME)}{tag}"
-        lines.append(row + _failure(chain.values()))
+        row = f"{_marks(chain, stages)}  {texts.code(name, _NAME)}{tag}"
+        lines.append(row + failure(chain.values()))
     return [section(text) for text in pack(lines, MAX_TEXT)]
 
 
@@ -125,7 +129,7 @@ def pack(lines: list[str], limit: int) -> list[str]:
 
 
 def _server_summary(view: TaskView, servers: list[str]) -> list[Block]:
-    chains = _by_server(view)
+    chains = server_chains(view)
     states = {name: server_state(chains.get(name, {}).values()) for name in servers}
     counts = Counter(states.values())
     blocks = [section(f"{texts.SERVERS_HEADING}  {texts.status_counts(_ordered(counts))}")]
@@ -143,14 +147,14 @@ def _ordered(counts: Counter[str]) -> dict[str, int]:
 def _failed_list(failed: list[str], chains: dict[str, dict[str, NodeView]]) -> str:
     """The first failed servers with their errors, as many as fit; the rest counted."""
     named = failed[:FAILED_NAMED]
-    lines = [f"❌ {texts.code(name, _NAME)}{_failure(chains[name].values())}" for name in named]
+    lines = [f"❌ {texts.code(name, _NAME)}{failure(chains[name].values())}" for name in named]
     room = MAX_TEXT - len(texts.SERVER_FAILURES) - 1
     listed = texts.join_within(lines, room, texts.and_more, extra=len(failed) - len(named))
     return f"{texts.SERVER_FAILURES}\n{listed}"
 
 
 def _summary(view: TaskView, servers: list[str], now: datetime | None) -> str:
-    chains = _by_server(view)
+    chains = server_chains(view)
     states = [server_state(chains.get(name, {}).values()) for name in servers]
     parts = [texts.server_summary(states.count("succeeded"), len(servers), states.count("failed"))]
     seconds = elapsed_seconds(view, now)

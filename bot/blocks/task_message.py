@@ -28,7 +28,9 @@ from bot.blocks.actions import (
     section,
 )
 from bot.blocks.data import TaskView
-from bot.blocks.progress import progress_blocks
+from bot.blocks.progress import FAILED_NAMED, failure, progress_blocks, server_chains
+from core.engine import rollout
+from core.engine.views import chain_state, step_states
 
 CHANGES_SHOWN = 10
 """Commit subjects listed before "and N more"."""
@@ -37,12 +39,14 @@ REVIEWERS_NAMED = 15
 CANCELLABLE = frozenset({"pending_approval", "scheduled", "queued", "running", "canary"})
 _SUBJECT = 150
 _REASON = 500
+_STEP_LINE = 300
+_NAME = 60
 
 
 def task_message(view: TaskView, now: datetime | None = None) -> dict[str, Any]:
     """The whole message (`text` and `blocks`) for `view`; `now` dates a running task's clock."""
     blocks = [header(_title(view)), section(_status(view)), fields(_facts(view))]
-    blocks += _note(view) + _changes(view) + _approvals(view) + _hooks(view)
+    blocks += _note(view) + _changes(view) + _approvals(view) + _hooks(view) + _plan(view)
     progress = progress_blocks(view, now)
     if progress:
         blocks += [divider(), *progress]
@@ -62,12 +66,68 @@ def _fallback(view: TaskView) -> str:
 
 
 def _status(view: TaskView) -> str:
+    if view.status == "paused":
+        return _paused(view)
     line = texts.status_line(view.status)
     if view.status == "scheduled" and view.scheduled_at:
         line += f" · {texts.slack_date(view.scheduled_at)}"
     if view.reason:
         line += f": {texts.safe(view.reason, _REASON)}"
     return line
+
+
+def _paused(view: TaskView) -> str:
+    """Which step it paused after, why, until when, and which servers failed with what."""
+    lines = [texts.paused_heading(view.step, len(view.plan))]
+    if view.reason:
+        lines.append(texts.safe(view.reason, _REASON))
+    lines.append(texts.pause_ends(view.resume_at) if view.resume_at else texts.PAUSE_WAITS)
+    head = "\n".join(lines)
+    failed = failed_servers(view)
+    if not failed:
+        return head
+    chains = server_chains(view)
+    named = failed[:FAILED_NAMED]
+    rows = [f"❌ {texts.code(name, _NAME)}{failure(chains[name].values())}" for name in named]
+    room = MAX_TEXT - len(head) - len(texts.SERVER_FAILURES) - 2
+    listed = texts.join_within(rows, room, texts.and_more, extra=len(failed) - len(named))
+    return f"{head}\n{texts.SERVER_FAILURES}\n{listed}"
+
+
+def failed_servers(view: TaskView) -> list[str]:
+    """Servers whose chain failed, in the task's order."""
+    chains = server_chains(view)
+    return [
+        name
+        for name, chain in chains.items()
+        if chain_state(n.status for n in chain.values()) == "failed"
+    ]
+
+
+def _plan(view: TaskView) -> list[Block]:
+    """The rollout plan: one line per step, marked done, failed, running, next or to come."""
+    if not view.plan:
+        return []
+    chains = server_chains(view)
+    servers = {name: chain_state(n.status for n in c.values()) for name, c in chains.items()}
+    states = step_states([s.servers for s in view.plan], view.step, view.status, servers)
+    lines = [
+        texts.plan_step(state, number, texts.safe(line, _STEP_LINE))
+        for number, (state, line) in enumerate(
+            zip(states, rollout.describe(view.plan), strict=True), start=1
+        )
+    ]
+    heading = texts.plan_heading(view.plan_name, view.step, len(view.plan), view.status)
+    room = MAX_TEXT - len(heading) - 1
+    return [section(f"{heading}\n{texts.join_within(lines, room, texts.and_more)}")]
+
+
+def _failed_in_done_steps(view: TaskView) -> bool:
+    """Some server of a step that ran failed (what Retry failed runs again)."""
+    failed = set(failed_servers(view))
+    if not view.plan:
+        return bool(failed)
+    return any(failed & set(step.servers) for step in view.plan[: view.step])
 
 
 def _facts(view: TaskView) -> list[tuple[str, str]]:
@@ -90,7 +150,8 @@ def _facts(view: TaskView) -> list[tuple[str, str]]:
 def _mode(view: TaskView) -> str:
     total = texts.servers_count(len(view.servers))
     if view.mode != "canary":
-        return f"{texts.MODE_FULL} · {total}"
+        full = f"{texts.MODE_FULL} · {total}"
+        return texts.mode_plan(full, view.plan_name) if view.plan_name else full
     names = ", ".join(texts.code(s, 60) for s in view.canary_servers[:CANARY_NAMED])
     extra = len(view.canary_servers) - CANARY_NAMED
     if extra > 0:
@@ -154,6 +215,13 @@ def _buttons(view: TaskView) -> list[Block]:
         elements.append(button(texts.REJECT, ids.REJECT, value, style="danger"))
     if status == "canary":
         elements.append(button(texts.PROMOTE, ids.PROMOTE, value, style="primary"))
+    if status == "paused":
+        elements.append(button(texts.CONTINUE, ids.CONTINUE, value, style="primary"))
+        if _failed_in_done_steps(view):
+            elements.append(button(texts.RETRY, ids.RETRY, value))
+        elements.append(
+            button(texts.ABORT, ids.ABORT, value, style="danger", confirm=_confirm_abort())
+        )
     if status in ("failed", "interrupted"):
         elements.append(button(texts.RETRY, ids.RETRY, value, style="primary"))
     if status in ("succeeded", "failed"):
@@ -168,6 +236,12 @@ def _buttons(view: TaskView) -> list[Block]:
 def _confirm_cancel() -> dict[str, Any]:
     return confirm(
         texts.CONFIRM_CANCEL_TITLE, texts.CONFIRM_CANCEL_TEXT, texts.CONFIRM_YES, texts.CONFIRM_NO
+    )
+
+
+def _confirm_abort() -> dict[str, Any]:
+    return confirm(
+        texts.CONFIRM_ABORT_TITLE, texts.CONFIRM_ABORT_TEXT, texts.CONFIRM_YES, texts.CONFIRM_NO
     )
 
 

@@ -8,7 +8,9 @@ from core import __version__
 from core.audit import Actor
 from core.cli.admin import apply_command, db_group, secret_group
 from core.cli.deploy import (
+    abort_command,
     cancel_command,
+    continue_command,
     deploy_command,
     promote_command,
     reschedule_command,
@@ -49,6 +51,8 @@ for command in (
     promote_command,
     reschedule_command,
     retry_command,
+    continue_command,
+    abort_command,
     cancel_command,
     rollback_command,
     tasks_group,

@@ -1,4 +1,5 @@
-"""`hoist deploy`, `promote`, `retry`, `cancel`, `rollback`: running tasks from the terminal."""
+"""`hoist deploy`, `promote`, `retry`, `continue`, `abort`, `cancel`, `rollback`: running tasks
+from the terminal."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 import click
+import tzlocal
 
 from core.cli.live import follow
 from core.cli.runtime import CliState, with_database
@@ -15,12 +17,12 @@ from core.engine.engine import Engine
 from core.engine.recorder import utcnow
 from core.engine.requests import DeployRequest, HookChoice
 from core.engine.settings import EngineSettings
-from core.errors import UsageError
+from core.errors import ConflictError, NotFoundError, UsageError
 from core.inventory.names import split_list
 from core.scheduling.scheduler import reschedule
 from core.scheduling.times import parse_start
-from core.status import DeployMode, HookStage, TaskStatus
-from core.store.models import DeployTask
+from core.status import DeployMode, HookStage, NodeStatus, TaskStatus
+from core.store.models import DeployTask, StageRun
 
 GOOD_ENDS = (TaskStatus.SUCCEEDED, TaskStatus.CANARY)
 
@@ -34,13 +36,39 @@ async def make_engine(state: CliState) -> Engine:
 
 
 async def drive(engine: Engine, task: DeployTask, run: Awaitable[TaskStatus]) -> None:
-    """Follow a task to rest in the terminal; exit 0 only if it came to a good rest."""
+    """Follow a task to rest in the terminal; exit 0 only if it came to a good rest (a
+    rollout paused as planned is one; a pause because servers failed is not)."""
     click.echo(f"task #{task.id} {task.version} ({task.commit_sha[:12]})")
     status = await follow(engine.bus, task, run, tty=sys.stdout.isatty())
     await task.refresh_from_db()
     click.echo(f"task #{task.id} {status}")
+    if status == TaskStatus.PAUSED:
+        failed = await _any_failed(task.id)
+        for line in pause_lines(task, failed=failed):
+            click.echo(line)
+        if failed:
+            sys.exit(1)
+        return
     if status not in GOOD_ENDS:
         sys.exit(1)
+
+
+def pause_lines(task: DeployTask, *, failed: bool) -> list[str]:
+    """Why a task is paused, until when, and what to type next."""
+    lines = [f"  {task.reason}"] if task.reason else []
+    if task.resume_at is not None:
+        lines.append(f"  it continues by itself at {task.resume_at:%Y-%m-%d %H:%M:%S} UTC")
+    retry = f"`hoist retry {task.id}` runs the failed servers again; " if failed else ""
+    lines.append(
+        f"  next: `hoist continue {task.id}` runs step {task.step + 1} of "
+        f"{len(task.plan_steps)}; {retry}`hoist abort {task.id} --rollback` stops it and puts "
+        "the servers it switched back"
+    )
+    return lines
+
+
+async def _any_failed(task_id: int) -> bool:
+    return await StageRun.filter(task_id=task_id, status=NodeStatus.FAILED).exists()
 
 
 def parse_hooks(values: tuple[str, ...]) -> dict[HookStage, HookChoice]:
@@ -84,6 +112,11 @@ def _choice(source: str) -> HookChoice:
 )
 @click.option("--hook", "hooks", multiple=True, metavar="STAGE=FILE|STAGE=@TEMPLATE")
 @click.option("--skip-approval", is_flag=True, help="Admins: deploy without approvals (audited).")
+@click.option(
+    "--plan",
+    metavar="NAME",
+    help="A rollout plan of the environment (default: its default plan, if any).",
+)
 @with_database
 async def deploy_command(
     state: CliState,
@@ -95,6 +128,7 @@ async def deploy_command(
     at: str | None,
     hooks: tuple[str, ...],
     skip_approval: bool,
+    plan: str | None,
 ) -> None:
     """Release a commit to an environment's servers, showing each stage live."""
     canaries = tuple(split_list(canary))
@@ -111,6 +145,7 @@ async def deploy_command(
         via="cli",
         scheduled_at=start,
         skip_approval=skip_approval,
+        plan=plan,
     )
     engine = await make_engine(state)
     task = await engine.deploy(request, state.actor)
@@ -121,9 +156,9 @@ async def deploy_command(
 
 
 def local_zone() -> tzinfo:
-    zone = datetime.now().astimezone().tzinfo
-    assert zone is not None
-    return zone
+    """This machine's time zone by name (TZ or /etc/localtime), so dates after a daylight
+    saving change get their own offset, not today's."""
+    return tzlocal.get_localzone()
 
 
 def scheduled_note(task_id: int, version: str, at: datetime) -> str:
@@ -166,6 +201,46 @@ async def promote_command(state: CliState, task_id: int) -> None:
     if task is None:
         raise UsageError(f"unknown task #{task_id}")
     await drive(engine, task, engine.promote(task_id, state.actor))
+
+
+@click.command("continue")
+@click.argument("task_id", type=int)
+@with_database
+async def continue_command(state: CliState, task_id: int) -> None:
+    """Run the next step of a paused rollout, showing it live."""
+    engine = await make_engine(state)
+    task = await engine.continue_(task_id, state.actor)
+    await drive(engine, task, engine.run(task.id))
+
+
+@click.command("abort")
+@click.argument("task_id", type=int)
+@click.option("--rollback", is_flag=True, help="Point the servers it switched back.")
+@with_database
+async def abort_command(state: CliState, task_id: int, rollback: bool) -> None:
+    """Stop a paused rollout; with --rollback, its switched servers go back to the release
+    each had. Only for paused tasks: `hoist cancel` stops the others."""
+    engine = await make_engine(state)
+    task = await DeployTask.get_or_none(id=task_id)
+    if task is None:
+        raise NotFoundError(f"unknown task #{task_id}")
+    if task.status != TaskStatus.PAUSED:
+        raise ConflictError(
+            f"task #{task_id} is {task.status}, not paused: abort is for a paused rollout; "
+            f"use `hoist cancel {task_id}`{' --rollback' if rollback else ''} to stop it"
+        )
+    report = await engine.cancel(task_id, state.actor, rollback=rollback)
+    switched = ", ".join(report.switched) or "none"
+    click.echo(f"task #{task_id} aborted; servers it had switched: {switched}")
+    if rollback and report.switched and not report.rollbacks:
+        click.echo("nothing to roll back to: those servers had no release Hoist made")
+    good = True
+    for rollback_id in report.rollbacks:
+        done = await DeployTask.get(id=rollback_id)
+        click.echo(f"rollback task #{rollback_id} to {done.version}: {done.status}")
+        good = good and done.status == TaskStatus.SUCCEEDED
+    if not good:
+        sys.exit(1)
 
 
 @click.command("cancel")

@@ -18,6 +18,7 @@ from core.engine.events import Event, EventBus, NodeChanged, Subscription, TaskC
 from core.status import LOCAL_STAGES, SERVER_STAGES, NodeStatus, Stage, TaskStatus
 from core.store.models import DeployTask, StageRun
 
+PAUSED_NOTE = "paused between rollout steps: continue, retry or abort it"
 MARKS = {
     NodeStatus.PENDING: ("·", "dim"),
     NodeStatus.RUNNING: ("▶", "yellow"),
@@ -35,6 +36,9 @@ class Board:
     cells: dict[tuple[str, Stage], NodeStatus] = field(default_factory=dict)
     log: deque[str] = field(default_factory=lambda: deque(maxlen=8))
     status: TaskStatus = TaskStatus.QUEUED
+    steps: dict[str, int] = field(default_factory=dict)
+    """Server → the rollout step (from 1) that reaches it; empty without a plan."""
+    plan: str = ""
 
     @classmethod
     async def load(cls, task: DeployTask) -> Board:
@@ -42,6 +46,9 @@ class Board:
         env = task.environment
         board = cls(f"#{task.id} {env.project.slug}/{env.name} {task.version}")
         board.status = TaskStatus(task.status)
+        board.plan = task.plan_name
+        for number, step in enumerate(task.plan_steps, start=1):
+            board.steps.update(dict.fromkeys(step["servers"], number))
         for node in await StageRun.filter(task=task).order_by("id"):
             board.cells[(node.server_name, Stage(node.stage))] = NodeStatus(node.status)
         return board
@@ -63,21 +70,40 @@ class Board:
     def servers(self) -> list[str]:
         return list(dict.fromkeys(s for s, _ in self.cells if s))
 
+    def server_stages(self) -> tuple[Stage, ...]:
+        """A server row's columns: health too when the environment checks its servers."""
+        health = any(stage == Stage.HEALTH for _, stage in self.cells)
+        return SERVER_STAGES + ((Stage.HEALTH,) if health else ())
+
 
 def render(board: Board) -> Group:
     """The grid: a row for the local stages and one per server, then the log's tail."""
-    table = Table(title=f"{board.title}  [{board.status}]", title_justify="left")
+    title = f"{board.title}  [{board.status}]"
+    if board.plan:
+        title += f"  plan {board.plan}"
+    table = Table(title=Text(title), title_justify="left")
     table.add_column("where")
-    for stage in (*LOCAL_STAGES, *SERVER_STAGES):
+    stages = board.server_stages()
+    if board.steps:
+        table.add_column("step", justify="right")
+    for stage in (*LOCAL_STAGES, *stages):
         table.add_column(stage.value.replace("_", "-"), justify="center")
-    blanks = [""] * len(SERVER_STAGES)
-    table.add_row("local", *(_mark(board, "", s) for s in LOCAL_STAGES), *blanks)
+    blanks = [""] * len(stages)
+    step = [""] if board.steps else []
+    table.add_row("local", *step, *(_mark(board, "", s) for s in LOCAL_STAGES), *blanks)
     for server in board.servers():
+        step = [str(board.steps.get(server, ""))] if board.steps else []
         table.add_row(
-            server, *[""] * len(LOCAL_STAGES), *(_mark(board, server, s) for s in SERVER_STAGES)
+            server,
+            *step,
+            *[""] * len(LOCAL_STAGES),
+            *(_mark(board, server, s) for s in stages),
         )
-    log = Text("\n".join(board.log), style="dim")
-    return Group(table, log)
+    parts: list[Table | Text] = [table]
+    if board.status == TaskStatus.PAUSED:
+        parts.append(Text(PAUSED_NOTE, style="bold yellow"))
+    parts.append(Text("\n".join(board.log), style="dim"))
+    return Group(*parts)
 
 
 def _mark(board: Board, server: str, stage: Stage) -> Text:

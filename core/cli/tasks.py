@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 import click
 
@@ -62,8 +63,21 @@ async def tasks_show(state: CliState, task_id: int, tail: int, as_json: bool) ->
     )
     if detail["scheduled_at"]:
         click.echo(f"  scheduled for {detail['scheduled_at']}")
+    for line in plan_lines(detail):
+        click.echo(line)
     if detail["reason"]:
         click.echo(f"  why: {detail['reason']}")
+    if detail["status"] == "paused":
+        since = f" since {detail['paused_at']}" if detail["paused_at"] else ""
+        until = (
+            f"; it continues by itself at {detail['resume_at']}"
+            if detail["resume_at"]
+            else "; it waits for someone to continue"
+        )
+        click.echo(f"  paused{since}{until}")
+        failed = any(n["status"] == "failed" for n in detail["nodes"])
+        retry = f"hoist retry {task_id} | " if failed else ""
+        click.echo(f"  next: hoist continue {task_id} | {retry}hoist abort {task_id} --rollback")
     for node in detail["nodes"]:
         where = node["server"] or "local"
         seconds = f" {node['seconds']:.1f}s" if node["seconds"] is not None else ""
@@ -71,6 +85,28 @@ async def tasks_show(state: CliState, task_id: int, tail: int, as_json: bool) ->
         click.echo(f"  {where:<20} {node['stage']:<14} {node['status']}{seconds}{error}")
         for line in node["output"].splitlines() if node["output"] else []:
             click.echo(f"      {line}")
+
+
+STEP_MARKS = {
+    "done": "✓",
+    "failed": "✗",
+    "running": "▶",
+    "next": "→",
+    "pending": "·",
+    "skipped": "–",
+}
+
+
+def plan_lines(detail: dict[str, Any]) -> list[str]:
+    """The rollout plan of a task's detail: a heading, then a marked line per step."""
+    steps = detail["steps"]
+    if not steps:
+        return []
+    lines = [f"  plan {detail['plan']}: step {detail['step']} of {len(steps)} done"]
+    for step in steps:
+        mark = STEP_MARKS.get(step["state"], "·")
+        lines.append(f"    {mark} {step['step']}. {step['text']}  [{step['state']}]")
+    return lines
 
 
 @click.command("releases")

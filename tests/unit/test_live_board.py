@@ -2,7 +2,7 @@
 
 from rich.console import Console
 
-from core.cli.live import Board, render
+from core.cli.live import PAUSED_NOTE, Board, render
 from core.engine.events import LogLine, NodeChanged, TaskChanged
 from core.status import NodeStatus, Stage, TaskStatus
 
@@ -28,3 +28,34 @@ def test_the_grid_has_a_row_per_server_with_status_marks():
     cells = [line.replace("│", " ").split() for line in text.splitlines()]
     rows = {words[0]: " ".join(words[1:]) for words in cells if words}
     assert "✓" in rows["web1"] and "▶" in rows["web2"] and "✓" in rows["local"]
+
+
+def drawn(board: Board, width: int = 200) -> str:
+    console = Console(width=width, record=True, color_system=None)
+    console.print(render(board))
+    return console.export_text()
+
+
+def test_health_is_a_column_only_where_servers_are_checked():
+    board = Board("#8 shop/prod v8")
+    board.apply(NodeChanged(8, 1, Stage.POST_DEPLOY, "web1", NodeStatus.SUCCEEDED))
+    assert "health" not in drawn(board)
+    board.apply(NodeChanged(8, 2, Stage.HEALTH, "web1", NodeStatus.FAILED, None, "503"))
+    text = drawn(board)
+    header = next(line for line in text.splitlines() if "upload" in line)
+    assert header.rstrip("┃ ").endswith("post-deploy ┃ health")
+    row = next(line for line in text.splitlines() if line.lstrip("│ ").startswith("web1"))
+    assert row.replace("│", " ").split()[-2:] == ["✓", "✗"]
+
+
+def test_a_paused_rollout_shows_its_plan_steps_and_says_it_is_paused():
+    board = Board("#9 shop/prod v9", plan="careful", steps={"web1": 1, "web2": 2})
+    board.apply(NodeChanged(9, 1, Stage.UPLOAD, "web1", NodeStatus.SUCCEEDED))
+    board.apply(NodeChanged(9, 2, Stage.UPLOAD, "web2", NodeStatus.PENDING))
+    assert board.apply(TaskChanged(9, TaskStatus.PAUSED)) == "task paused"
+    text = drawn(board)
+    assert "[paused]  plan careful" in text and PAUSED_NOTE in text
+    rows = {w[0]: w[1:] for w in (ln.replace("│", " ").split() for ln in text.splitlines()) if w}
+    assert rows["web1"][0] == "1" and rows["web2"][0] == "2"
+    board.apply(TaskChanged(9, TaskStatus.RUNNING))
+    assert PAUSED_NOTE not in drawn(board)
