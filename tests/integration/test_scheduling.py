@@ -197,8 +197,37 @@ async def test_an_approval_after_the_start_time_is_refused(story: Story, clock: 
 async def test_times_are_read_in_the_requesters_zone(story: Story, clock: TestClock):
     task = await schedule(story, BOB, "17:00", env="staging")
     assert task.scheduled_at == datetime(2031, 3, 3, 22, 0, tzinfo=UTC)  # New York, EST
-    reply = await said_to(story, BOB, f"#{task.id}")
-    assert "#" in reply
+    [scheduled] = [t for t in announcements(story) if t.startswith("🗓️")]
+    assert stamp(datetime(2031, 3, 3, 22, 0, tzinfo=UTC)) in scheduled  # each reader's own zone
+
+
+async def test_a_release_scheduled_from_the_terminal_is_announced_once(
+    story: Story, clock: TestClock
+):
+    bot = story.running.bot
+    request = replace(story.fleet.request(), env="staging", scheduled_at=START + timedelta(hours=2))
+    task = await bot.engine.deploy(request, Actor("alice", via="cli"))
+    await bot.scheduler.sync()  # what every housekeeping round does
+    await bot.scheduler.sync()
+    await story.settle()
+    scheduled = [t for t in announcements(story) if t.startswith("🗓️")]
+    assert len(scheduled) == 1 and f"task #{task.id}" in scheduled[0]
+
+
+async def test_a_start_that_was_queued_but_never_ran_is_missed_after_the_grace(
+    settings: Settings, story: Story, clock: TestClock
+):
+    task = await schedule(story, ALICE, "+1h", env="staging")
+    await story.running.stop()
+    # the process that queued it at its start stopped before running it
+    await DeployTask.filter(id=task.id).update(status=TaskStatus.QUEUED)
+    clock.advance(hours=1, minutes=30)
+    await story.restart(settings, clock)
+    await story.settle()
+    await task.refresh_from_db()
+    assert task.status == TaskStatus.MISSED and "grace period" in task.reason
+    assert task.started_at is None
+    assert len([t for t in announcements(story) if t.startswith("⌛")]) == 1
 
 
 async def test_bad_start_times_are_refused_with_the_reason(story: Story):
