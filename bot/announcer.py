@@ -135,10 +135,10 @@ class Announcer:
         await self._tell(task.requester, texts.missed_dm(name, task.reason))
 
     async def resumed(self, task: DeployTask) -> None:
+        self.bot.run(task.id)  # first: a slow Slack must not hold up the rollout
+        self.bot.notifier.touch(task.id)
         env = await _env(task)
         await self._post(env, task, announcement(texts.announce_resumed(_name(task, env))))
-        self.bot.notifier.touch(task.id)
-        self.bot.run(task.id)
 
     async def pause_waiting(self, task: DeployTask) -> None:
         env = await _env(task)

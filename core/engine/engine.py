@@ -153,13 +153,19 @@ class Engine:
         ctx = await TaskContext.load(task_id)
         again = nodes_to_retry({k: node_done(n) for k, n in ctx.nodes.items()})
         redone = {k.server for k in again if ctx.nodes[k].status != NodeStatus.PENDING}
-        for key in sorted(again):
-            if ctx.nodes[key].status != NodeStatus.PENDING:
-                await self.recorder.reset_node(ctx.nodes[key])
         step = first_step_of([Step.load(s) for s in task.plan_steps], redone, task.step)
-        await self.recorder.move_task(
-            task, TaskStatus.QUEUED, finished_at=None, step=step, **UNPAUSED
-        )
+        async with in_transaction():  # the task as we read it, and its nodes, change together
+            await self.recorder.move_task(
+                task,
+                TaskStatus.QUEUED,
+                unchanged={"step": ctx.task.step, "paused_at": ctx.task.paused_at},
+                finished_at=None,
+                step=step,
+                **UNPAUSED,
+            )
+            for key in sorted(again):
+                if ctx.nodes[key].status != NodeStatus.PENDING:
+                    await self.recorder.reset_node(ctx.nodes[key])
         await record(actor, "task.retry", f"task:{task_id}", nodes=len(again))
         return task
 
@@ -168,7 +174,12 @@ class Engine:
         task = await self._task(task_id)
         if task.status != TaskStatus.PAUSED:
             raise ConflictError(f"task #{task_id} is {task.status}, not paused")
-        await self.recorder.move_task(task, TaskStatus.QUEUED, **UNPAUSED)
+        await self.recorder.move_task(
+            task,
+            TaskStatus.QUEUED,
+            unchanged={"step": task.step, "paused_at": task.paused_at},  # not a late click
+            **UNPAUSED,
+        )
         await record(actor, "task.continue", f"task:{task_id}", step=task.step + 1)
         return task
 
@@ -338,6 +349,10 @@ class Engine:
                 .exclude(id=beside or 0)
                 .exists()
             )
+            if beside is not None and not await DeployTask.exists(
+                id=beside, status=TaskStatus.RUNNING, lease_owner=self.owner
+            ):
+                return False  # only the running task itself rolls back beside itself
             first = (
                 await DeployTask.filter(
                     environment_id=task.environment_id, status=TaskStatus.QUEUED
@@ -347,7 +362,8 @@ class Engine:
             )
             if busy or first is None or (first.id != task.id and beside is None):
                 return False
-            if await current_lock(task.environment_id, self.recorder.clock()) is not None:
+            locked = await current_lock(task.environment_id, self.recorder.clock())
+            if locked is not None and beside is None:  # undoing a failed step is not blocked
                 return False
             if self._draining:
                 return False
@@ -361,7 +377,15 @@ class Engine:
 
     async def _execute(self, task_id: int, *, promote: bool = False) -> TaskStatus:
         ctx = await TaskContext.load(task_id)
-        run = TaskRun(ctx, self.settings, self.recorder, self.git, self.box, promote=promote)
+        run = TaskRun(
+            ctx,
+            self.settings,
+            self.recorder,
+            self.git,
+            self.box,
+            promote=promote,
+            roll_back=self._roll_back_step,
+        )
         if self._draining:  # claimed just as the drain began: it starts nothing
             run.stop_starting(STOPPED)
         job = asyncio.create_task(run.execute())
@@ -380,29 +404,57 @@ class Engine:
                 self._runs.pop(task_id, None)
                 self._active.pop(task_id, None)
             self._notify()
-        if run.rollback_wanted and status == TaskStatus.PAUSED:
-            await self._roll_back_paused(task_id)
         return status
 
-    async def _roll_back_paused(self, task_id: int) -> None:
-        """A rollout step failed: put the servers this task switched back on the release
-        each had (their post-deploy hook and health check run again); the task stays paused."""
-        task = await self._task(task_id)
+    async def _roll_back_step(self, task: DeployTask) -> str:
+        """A rollout step failed: put the servers this task switched back on the release each
+        had (their post-deploy hook and health check run again), while the task still runs
+        (nothing else can start meanwhile). Servers put back are marked not done, so Retry
+        and Continue deploy them again. Returns a note for the task's pause."""
         actor = Actor("hoist", via="auto")
-        created = await self.rollbacks_for_switched(task, actor)
         notes = []
+        try:
+            created = await self.rollbacks_for_switched(task, actor)
+        except Exception as error:  # the pause must still be stored, with why
+            _log.exception("task #%s: automatic rollback failed", task.id)
+            return f"automatic rollback failed: {error}; use Abort and roll back"
         for rollback in created:
             servers = await switched_targets(rollback.id)
-            if not await self._claim(rollback, beside=task_id):
-                notes.append(f"rollback #{rollback.id} waits its turn")
+            where = ", ".join(servers)
+            try:
+                claimed = await self._claim(rollback, beside=task.id)
+                status = await self._execute(rollback.id) if claimed else None
+            except Exception as error:
+                _log.exception("task #%s: rollback #%s failed", task.id, rollback.id)
+                notes.append(f"{where} not rolled back: {error}")
                 continue
-            status = await self._execute(rollback.id)
-            notes.append(f"{', '.join(servers)} rolled back to {rollback.version}: {status}")
-        note = "; ".join(notes) if notes else "nothing this task switched to roll back"
-        await task.refresh_from_db()
-        if task.status == TaskStatus.PAUSED:
-            await DeployTask.filter(id=task_id).update(reason=f"{task.reason} — {note}")
-            self.recorder.bus.publish(TaskChanged(task_id, TaskStatus.PAUSED))
+            if status is None:
+                await self.recorder.move_task(
+                    rollback, TaskStatus.CANCELLED, finished_at=self.recorder.clock()
+                )
+                notes.append(f"{where} not rolled back: Hoist is stopping; use Abort and roll back")
+                continue
+            notes.append(f"{where} rolled back to {rollback.version}: {status}")
+            if status == TaskStatus.SUCCEEDED:
+                await self._mark_rolled_back(task.id, servers, rollback.id)
+        left = set(await switched_servers(task.id))
+        if left:
+            notes.append(f"{', '.join(sorted(left))} not rolled back: no earlier Hoist release")
+        return "; ".join(notes) if notes else "nothing this task switched to roll back"
+
+    async def _mark_rolled_back(self, task_id: int, servers: list[str], rollback_id: int) -> None:
+        """The servers no longer run this task's release: their switch and what followed it
+        are not done any more (the one move a succeeded node makes, recorded as skipped)."""
+        note = f"rolled back by task #{rollback_id}"
+        for node in await StageRun.filter(
+            task_id=task_id,
+            server_name__in=servers,
+            stage__in=[Stage.DEPLOY, Stage.POST_DEPLOY, Stage.HEALTH],
+            status=NodeStatus.SUCCEEDED,
+        ):  # a failed node keeps its failure, for the record; a retry resets it anyway
+            await StageRun.filter(id=node.id, status=node.status).update(
+                status=NodeStatus.SKIPPED, error=note
+            )
 
     async def _heartbeat(self, task_id: int, run: TaskRun, job: asyncio.Task[TaskStatus]) -> None:
         """Renew the lease; stop the run if someone cancelled the task in the database."""

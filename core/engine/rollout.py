@@ -3,8 +3,8 @@
 A plan is written as steps separated by commas, each a cumulative target and an optional pause:
 `1 wait, 10%, 50% 10m, 100%` means one server, then wait until someone continues; then 10% of
 the servers; then half, then ten minutes' pause; then all. A target is a count or a percentage
-(rounded up, at least one more server than the step before); a step that would add no server
-is dropped, and a plan that stops short of every server ends with the rest. Pure functions.
+(rounded up); a step that would add no server is dropped, its pause kept on the step before,
+and a plan that stops short of every server ends with the rest. Pure functions.
 """
 
 from __future__ import annotations
@@ -90,7 +90,9 @@ def resolve(specs: Sequence[StepSpec], servers: Sequence[str]) -> list[Step]:
     for spec in specs:
         want = math.ceil(total * spec.target / 100) if spec.percent else spec.target
         want = min(max(want, 1), total)
-        if want <= done:
+        if want <= done:  # rounding left this step nothing to add: its pause stays
+            if steps and _stronger(spec.pause, steps[-1].pause):
+                steps[-1] = Step(steps[-1].servers, spec.pause)
             continue
         steps.append(Step(tuple(servers[done:want]), spec.pause))
         done = want
@@ -99,6 +101,13 @@ def resolve(specs: Sequence[StepSpec], servers: Sequence[str]) -> list[Step]:
     if steps:
         steps[-1] = Step(steps[-1].servers)  # nothing to wait for after the last step
     return steps
+
+
+def _stronger(pause: str | int | None, than: str | int | None) -> bool:
+    """`wait` beats a duration; a longer duration beats a shorter one."""
+    if pause is None or than == WAIT:
+        return False
+    return pause == WAIT or than is None or int(pause) > int(than)
 
 
 def failed_reason(index: int, total: int, failed: Sequence[str], allowed: int) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ class TaskRun:
         box: SecretBox,
         *,
         promote: bool = False,
+        roll_back: Callable[[DeployTask], Awaitable[str]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.settings = settings
@@ -67,8 +68,8 @@ class TaskRun:
         """The run stored the task's resting state itself (or found it changed elsewhere)."""
         self.interrupted = False
         """The run stored the task as interrupted."""
-        self.rollback_wanted = False
-        """A rollout step failed and the environment rolls back: the engine does it next."""
+        self.roll_back = roll_back
+        """Undoes a failed rollout step (the engine's), returning a note for the pause."""
 
     def stop_starting(self, reason: str) -> None:
         """Start no further node; once the running ones end, the task rests interrupted."""
@@ -133,37 +134,57 @@ class TaskRun:
         return [Step.load(s) for s in task.plan_steps]
 
     async def _rollout(self, steps: list[Step], package: Path, sha256: str) -> TaskStatus:
-        """Run the plan from the task's current step; pause after a step that failed more
-        servers than allowed, or that asks for a pause. Nothing after it runs by itself."""
+        """Run the plan from the task's current step, in batches within a step; pause after a
+        step that failed more servers than allowed (rolling back first, if the environment
+        says so), or that asks for a pause. Nothing after it runs by itself. A step whose
+        servers were all done before this run (a retry went back past it) does not pause
+        again."""
+        allowed = self.ctx.env.max_failed
+        done_before = {n for n in self.ctx.server_names() if self._done(n)}
         for index in range(self.ctx.task.step, len(steps)):
+            step = steps[index]
+            names = [n for n in step.servers if self.ctx.pending(n)]
+            for group in batches(names, self.ctx.env.batch_size):
+                if self.stop_reason is not None:
+                    return await self._interrupted()
+                if len(self._failed(step.servers)) > allowed:
+                    break  # no further batch once the step has failed
+                await asyncio.gather(*(self._server_chain(n, package, sha256) for n in group))
             if self.stop_reason is not None:
                 return await self._interrupted()
-            names = [n for n in steps[index].servers if self.ctx.pending(n)]
-            await asyncio.gather(*(self._server_chain(n, package, sha256) for n in names))
-            if self.stop_reason is not None:
-                return await self._interrupted()
-            failed = self._failed(steps[index].servers)
+            failed = self._failed(step.servers)
             for name in failed:
                 await self._skip_chain(name, "an earlier stage failed")
             await self._at_step(index + 1)
-            if len(failed) > self.ctx.env.max_failed:
-                self.rollback_wanted = self.ctx.env.auto_rollback
-                return await self._pause(
-                    rollout.failed_reason(index, len(steps), failed, self.ctx.env.max_failed)
-                )
-            pause = steps[index].pause
-            if index < len(steps) - 1 and pause is not None:
-                return await self._pause(
-                    rollout.pause_reason(index, len(steps), pause),
-                    resume_in=None if pause == rollout.WAIT else int(pause),
-                )
+            if len(failed) > allowed:
+                reason = rollout.failed_reason(index, len(steps), failed, allowed)
+                if self.ctx.env.auto_rollback and self.roll_back is not None:
+                    reason += " — " + await self.roll_back(self.ctx.task)
+                return await self._pause(reason)
+            last = index == len(steps) - 1
+            if last or step.pause is None or set(step.servers) <= done_before:
+                continue
+            return await self._pause(
+                rollout.pause_reason(index, len(steps), step.pause),
+                resume_in=None if step.pause == rollout.WAIT else int(step.pause),
+            )
         return await self._finish(failed=bool(self._failed(self.ctx.server_names())))
 
+    def _done(self, server: str) -> bool:
+        return all(
+            node.status == NodeStatus.SUCCEEDED
+            or (node.status == NodeStatus.SKIPPED and node.error == NOTHING_TO_RUN)
+            for node in self.ctx.chain(server)
+        )
+
     def _failed(self, servers: Iterable[str]) -> list[str]:
+        """Servers that ran and are not done: a node failed, or was undone (rolled back)."""
         return [
             n
             for n in servers
-            if any(node.status == NodeStatus.FAILED for node in self.ctx.chain(n))
+            if not self._done(n)
+            and not self.ctx.pending(n)
+            or any(node.status == NodeStatus.FAILED for node in self.ctx.chain(n))
         ]
 
     async def _skip_chain(self, server: str, reason: str) -> None:

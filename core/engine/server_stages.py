@@ -87,6 +87,15 @@ class ServerStages:
         return await self.upload(output)
 
     async def deploy(self, output: NodeOutput) -> StepResult:
+        """Unpack and switch; or, when the archive was unpacked by an earlier switch that was
+        undone since (a rollout step rolled back, then retried), switch to that release."""
+        if not self.uploaded:
+            conn = await self.conn()
+            archive = await conn.run(f"test -f {scripts.q(self.paths.archive)}")
+            unpacked = await conn.run(f"test -d {scripts.q(self.paths.release_dir)}")
+            if not archive.ok and unpacked.ok:
+                output.line(f"{self.ctx.task.version} is unpacked already: switching to it")
+                return await self._switch(scripts.rollback_to(self.paths), output)
         return await self._switch(scripts.unpack_and_switch(self.paths), output)
 
     async def switch_back(self, output: NodeOutput) -> StepResult:

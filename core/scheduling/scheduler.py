@@ -138,7 +138,10 @@ class Scheduler:
         for task in await DeployTask.filter(status=TaskStatus.PAUSED).prefetch_related(
             "environment"
         ):
-            wanted |= await self._watch_pause(task)
+            try:
+                wanted |= await self._watch_pause(task)
+            except Exception:
+                _log.exception("cannot set the pause timer of task #%s", task.id)
         for project in await Project.filter(digest_cron__not_isnull=True, enabled=True):
             try:
                 wanted.add(self._watch_digest(project))

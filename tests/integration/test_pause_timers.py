@@ -26,8 +26,8 @@ def clock() -> TestClock:
 
 
 @pytest.fixture
-def settings(sqlite_db: Settings) -> Settings:
-    return replace(sqlite_db, secret_key=sqlite_db.secret_key or generate_secret())
+def settings(db: Settings) -> Settings:
+    return replace(db, secret_key=db.secret_key or generate_secret())
 
 
 @pytest.fixture

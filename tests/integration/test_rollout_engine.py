@@ -11,6 +11,7 @@ import pytest
 
 from core.audit import Actor
 from core.engine.requests import HookChoice
+from core.engine.rollout import WAIT, parse_plan, resolve
 from core.errors import ConflictError, HoistError
 from core.sandbox.ssh_host import isolation_available
 from core.status import DeployMode, HookStage, NodeStatus, TaskKind, TaskStatus
@@ -147,3 +148,56 @@ async def test_an_unknown_plan_or_a_plan_with_canary_is_refused(fleet: Fleet):
             fleet.request(plan="careful", mode=DeployMode.CANARY, canary=("web1",)), ALICE
         )
     assert await DeployTask.all().count() == 0
+
+
+async def test_after_an_automatic_rollback_retry_deploys_the_servers_again(fleet: Fleet):
+    first = await deploy(fleet, "all")  # no hook: putting it back cannot fail
+    await Environment.filter(name="prod").update(auto_rollback=True)
+    broken(fleet, "web1")
+    fleet.repo.commit({"index.html": "v2\n"}, "second")
+    task = await deploy(fleet, "careful", FLAKY_HOOK)
+    assert task.status == TaskStatus.PAUSED and fleet.live("web1") == first.version
+    nodes = await fleet.nodes(task)
+    assert nodes[("web1", "deploy")].status == NodeStatus.SKIPPED
+    assert nodes[("web1", "deploy")].error.startswith("rolled back by task #")
+
+    broken(fleet)  # fixed: retry must switch web1 to the new release again, not just rerun
+    await fleet.engine.retry(task.id, ALICE)  # the hook on the old one
+    assert await fleet.engine.run(task.id) == TaskStatus.PAUSED
+    assert fleet.live("web1") == task.version
+    await fleet.engine.continue_(task.id, ALICE)
+    assert await fleet.engine.run(task.id) == TaskStatus.SUCCEEDED
+    assert {fleet.live(s) for s in fleet.hosts} == {task.version}
+
+
+async def test_continue_after_an_automatic_rollback_ends_failed_not_succeeded(fleet: Fleet):
+    first = await deploy(fleet, "all")
+    await Environment.filter(name="prod").update(auto_rollback=True)
+    broken(fleet, "web1")
+    fleet.repo.commit({"index.html": "v2\n"}, "second")
+    task = await deploy(fleet, "careful", FLAKY_HOOK)
+    await fleet.engine.continue_(task.id, ALICE)
+    assert await fleet.engine.run(task.id) == TaskStatus.FAILED
+    assert fleet.live("web1") == first.version
+    assert fleet.live("web2") == task.version and fleet.live("web3") == task.version
+    with pytest.raises(ConflictError, match="not paused"):
+        await fleet.engine.continue_(task.id, ALICE)
+
+
+async def test_a_late_second_click_does_not_pass_the_next_gate(fleet: Fleet):
+    await Environment.filter(name="prod").update(rollout_plans={"gates": "1 wait, 2 wait, 100%"})
+    task = await deploy(fleet, "gates")
+    stale = await DeployTask.get(id=task.id)  # what a slow second click read
+    await fleet.engine.continue_(task.id, ALICE)
+    assert await fleet.engine.run(task.id) == TaskStatus.PAUSED  # at the second gate now
+    with pytest.raises(ConflictError):
+        await fleet.engine.recorder.move_task(
+            stale, TaskStatus.QUEUED, unchanged={"step": stale.step, "paused_at": stale.paused_at}
+        )
+    await task.refresh_from_db()
+    assert task.status == TaskStatus.PAUSED and task.step == 2
+
+
+def test_a_step_lost_to_rounding_keeps_its_pause():
+    steps = resolve(parse_plan("1, 10% wait, 100%"), ["a", "b", "c"])
+    assert [(s.servers, s.pause) for s in steps] == [(("a",), WAIT), (("b", "c"), None)]
