@@ -1,4 +1,5 @@
-"""Serving the bot: HTTP mode (`POST /slack/events`, `GET /healthz`) or Socket Mode."""
+"""Serving the bot: HTTP mode (`POST /slack/events`, `GET /healthz`, the task pages under
+`/tasks/`) or Socket Mode."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from bot.web.routes import TaskPages, add_task_pages
 from core.errors import HoistError
 
 
-def web_app(bolt: AsyncApp) -> web.Application:
-    """The aiohttp application: Slack's requests go to Bolt, which checks their signature."""
+def web_app(bolt: AsyncApp, pages: TaskPages | None = None) -> web.Application:
+    """The aiohttp application: Slack's requests go to Bolt, which checks their signature;
+    with `pages`, the live task pages too (their links carry their own signature)."""
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
@@ -23,6 +26,8 @@ def web_app(bolt: AsyncApp) -> web.Application:
     app = web.Application()
     app.router.add_post("/slack/events", events)
     app.router.add_get("/healthz", healthz)
+    if pages is not None:
+        add_task_pages(app, pages)
     return app
 
 
