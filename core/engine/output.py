@@ -22,10 +22,13 @@ class NodeOutput:
         self._head_limit = head
         self._tail_limit = tail
         self.omitted = 0
+        self.lines = 0
+        """Lines seen so far (kept or not)."""
 
     def line(self, text: str) -> None:
         """Record one line (without its newline) and hand it to observers."""
         text = text.rstrip("\n")
+        self.lines += 1
         self._publish(text)
         size = len(text) + 1
         if self._head_size + size <= self._head_limit and not self._tail:

@@ -24,6 +24,20 @@ class StepResult:
 
 
 Work = Callable[[NodeOutput], Awaitable[StepResult]]
+SAVE_SECONDS = 2.0
+"""How often a running node's output so far is stored (a page opened mid-stage shows it)."""
+
+
+async def _save_while_running(node: StageRun, output: NodeOutput) -> None:
+    """Store the output kept so far, when it changed, while the node runs."""
+    saved = 0
+    while True:
+        await asyncio.sleep(SAVE_SECONDS)
+        if output.lines != saved:
+            saved = output.lines
+            await StageRun.filter(id=node.id, status=NodeStatus.RUNNING).update(
+                output=output.text()
+            )
 
 
 async def run_node(
@@ -38,6 +52,7 @@ async def run_node(
     `cancel_note()` (asked at that moment) as its error."""
     await recorder.start_node(node)
     output = recorder.output_for(node)
+    saver = asyncio.create_task(_save_while_running(node, output))
     try:
         result = await asyncio.wait_for(work(output), timeout)
     except asyncio.CancelledError:
@@ -49,6 +64,8 @@ async def run_node(
         return await _failed(recorder, node, output, str(error))
     except TimeoutError:
         return await _failed(recorder, node, output, f"stage ran past its {timeout:g} s limit")
+    finally:
+        saver.cancel()
     if result.exit_status != 0:
         message = result.fields.pop("error", "") or f"exited with status {result.exit_status}"
         await recorder.finish_node(
