@@ -6,11 +6,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import texts
 from bot.blocks import actions as ids
 from bot.blocks.modal import reject_modal
 from bot.hoist_bot import HoistBot
 from core.errors import HoistError
 from core.status import Decision
+from core.weblinks import LINK_TTL
 
 
 def register(app: AsyncApp, bot: HoistBot) -> None:
@@ -58,10 +60,10 @@ def register(app: AsyncApp, bot: HoistBot) -> None:
         ids.PROMOTE,
         ids.CONTINUE,
         ids.ABORT,
+        ids.VIEW_LOGS,
     )
     for action_id in clicks:
         app.action(action_id)(ack=ack_now, lazy=[click])
-    app.action(ids.VIEW_LOGS)(ack_now)
     app.view(ids.REJECT_CALLBACK)(submit_reject)
 
 
@@ -69,6 +71,8 @@ async def on_click(
     bot: HoistBot, action_id: str, user: str, task_id: int, body: dict[str, Any]
 ) -> str | None:
     """What a button does; returns a private reply for the person who clicked."""
+    if action_id == ids.VIEW_LOGS:
+        return texts.page_link(task_id, bot.page_link(user, task_id), bot.now() + LINK_TTL)
     if action_id == ids.APPROVE:
         return await bot.decide(user, task_id, Decision.APPROVE)
     if action_id == ids.ROLLBACK:

@@ -16,7 +16,12 @@ from core.errors import HoistError
 @cli.command("serve")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
 @click.option("--port", default=3000, show_default=True, type=int)
-@click.option("--public-url", help="Base URL of the links Hoist puts in Slack.")
+@click.option(
+    "--public-url",
+    envvar="HOIST_PUBLIC_URL",
+    help="Base URL of the links Hoist puts in Slack (release pages), as people reach this "
+    "server: e.g. https://hoist.example.com. Default: http://HOST:PORT, this machine only.",
+)
 @click.option(
     "--reminder",
     envvar="HOIST_REMINDER_LEAD",
@@ -54,7 +59,7 @@ def serve_command(
     SIGTERM (or Ctrl-C) stops it gracefully: no new requests, running stages get
     --shutdown-grace seconds, and whatever is left is marked interrupted, ready for Retry.
     """
-    from bot.config import BotSettings
+    from bot.config import BotSettings, listening_url
     from bot.runtime import serve_forever
     from core.scheduling.due import Timing
     from core.scheduling.times import parse_duration
@@ -66,6 +71,8 @@ def serve_command(
     for noisy in ("asyncssh", "apscheduler", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        if not public_url and port:
+            public_url = listening_url(host, port)
         bot_settings = BotSettings.from_env(public_url=public_url)
         timing = Timing(reminder_lead=parse_duration(reminder), grace=parse_duration(grace))
         asyncio.run(

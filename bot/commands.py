@@ -46,7 +46,7 @@ async def run(
         case parser.Deploy():
             return await bot.deploy(user, channel, command)
         case parser.Status():
-            return await status_text(bot, command)
+            return await status_text(bot, command, user)
         case parser.History():
             return await history_text(command.project, command.env)
         case parser.TaskAction(verb="continue"):

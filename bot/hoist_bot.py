@@ -11,6 +11,7 @@ import contextlib
 import logging
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -42,6 +43,7 @@ from core.scheduling.scheduler import Scheduler, reschedule
 from core.scheduling.times import parse_start
 from core.status import Decision, DeployMode, HookStage, NodeStatus, TaskStatus
 from core.store.models import DeployTask, Environment, Project, StageRun
+from core.weblinks import LINK_TTL, sign
 
 _log = logging.getLogger(__name__)
 HOOK_STAGES = frozenset(s.value for s in HookStage)
@@ -60,12 +62,17 @@ class HoistBot:
         client: AsyncWebClient,
         *,
         public_url: str | None = None,
+        link_key: bytes | None = None,
         min_update_interval: float = 1.0,
         timing: Timing | None = None,
     ) -> None:
         self.engine = engine
         self.client = client
+        # Links to the release page: based on `public_url` (--public-url), else on the bot's
+        # own http://host:port once it listens; signed with `link_key` (None: no page).
         self.public_url = public_url
+        self.local_url: str | None = None
+        self.link_key = link_key
         self.changes = ChangeCache(engine.git)
         self.people = People(client)
         self.notifier = Notifier(
@@ -152,8 +159,24 @@ class HoistBot:
         return self.engine.recorder.clock()
 
     async def render(self, task_id: int) -> dict[str, Any]:
-        view = await task_view(task_id, self.changes, log_url=None)
+        view = await task_view(task_id, self.changes, log_url=self._page_url(task_id))
         return task_message(view, self.now())
+
+    def _page_url(self, task_id: int) -> str | None:
+        """Task #N's release page without a token; None when this bot serves no page."""
+        base = self.public_url or self.local_url
+        if self.link_key is None or base is None:
+            return None
+        return f"{base}/tasks/{task_id}"
+
+    def page_link(self, user: str, task_id: int) -> str:
+        """A fresh link to task #N's release page, signed for `user`; it expires after
+        `LINK_TTL`. Made per viewer: a shared message never carries one."""
+        page = self._page_url(task_id)
+        if page is None or self.link_key is None:
+            raise ConflictError(texts.NO_RELEASE_PAGE)
+        token = sign(task_id, user, self.now() + LINK_TTL, self.link_key)
+        return f"{page}?t={quote(token, safe='')}"
 
     async def snippet(self, task_id: int, node_id: int) -> dict[str, Any] | None:
         """A thread message for a finished node: a failure's error, or a hook's output tail."""

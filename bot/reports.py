@@ -8,12 +8,13 @@ from bot import texts
 from bot.command_parser import Status
 from bot.hoist_bot import HoistBot
 from core.engine.requests import live_version
-from core.errors import NotFoundError
+from core.errors import HoistError, NotFoundError
 from core.inventory.lookup import get_environment, get_project
 from core.locks import current_lock
 from core.scheduling.cron import digest_trigger, next_fire
 from core.status import TaskStatus
 from core.store.models import DeployTask, Environment, Project
+from core.weblinks import LINK_TTL
 
 ACTIVE = [
     TaskStatus.PENDING_APPROVAL,
@@ -25,10 +26,11 @@ ACTIVE = [
 ]
 
 
-async def status_text(bot: HoistBot, command: Status) -> str:
-    """One task in detail, or the live release and open tasks of environments."""
+async def status_text(bot: HoistBot, command: Status, user: str = "") -> str:
+    """One task in detail (with its release page, linked for `user`), or the live release and
+    open tasks of environments."""
     if command.task_id is not None:
-        return await _one_task(bot, command.task_id)
+        return await _one_task(bot, command.task_id, user)
     envs = await _environments(command.project, command.env)
     lines = []
     for env in envs:
@@ -104,18 +106,25 @@ async def schedule_text(project: str | None, now: datetime) -> str:
     return "\n".join(releases + [""] + (digests or [texts.NO_DIGESTS]))
 
 
-async def _one_task(bot: HoistBot, task_id: int) -> str:
+async def _one_task(bot: HoistBot, task_id: int, user: str) -> str:
     task = await DeployTask.get_or_none(id=task_id).prefetch_related("environment__project")
     if task is None:
         raise NotFoundError(f"unknown task #{task_id}")
     env = task.environment
-    return texts.task_status(
+    line = texts.task_status(
         task.id,
         f"{env.project.slug}/{env.name}",
         task.version,
         str(task.status),
         bot.message_link(task),
     )
+    if not user:
+        return line
+    try:
+        page = bot.page_link(user, task.id)
+    except HoistError:  # this bot serves no page: the status alone
+        return line
+    return f"{line}\n{texts.status_page(page, bot.now() + LINK_TTL)}"
 
 
 async def _environments(project: str | None, env: str | None) -> list[Environment]:

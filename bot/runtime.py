@@ -12,18 +12,20 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import build_app, web_client
-from bot.config import BotSettings
+from bot.config import BotSettings, listening_url
 from bot.hoist_bot import HoistBot
 from bot.serve import listen, web_app
+from bot.web.routes import TaskPages
 from core.config import Settings
 from core.engine.engine import Engine
 from core.engine.recorder import Clock, utcnow
 from core.engine.settings import EngineSettings
 from core.scheduling.due import Timing
-from core.secrets import open_box
+from core.secrets import load_secret, open_box
 from core.status import TaskStatus
 from core.store.db import close_database, open_database
 from core.store.models import DeployTask
+from core.weblinks import link_key
 
 
 @dataclass
@@ -68,12 +70,14 @@ async def start_bot(
     if open_db:
         await open_database(settings)
     engine = Engine(EngineSettings.for_hoist(settings), await open_box(settings), clock=clock)
+    key = link_key(load_secret(settings))  # signs the release page's links (HTTP mode only)
     bot = HoistBot(
         engine,
         web_client(bot_settings),
         public_url=bot_settings.public_url,
         min_update_interval=min_update_interval,
         timing=timing,
+        link_key=None if bot_settings.socket_mode else key,
     )
     bot.start()
     await resume(bot)
@@ -84,7 +88,8 @@ async def start_bot(
         handler = AsyncSocketModeHandler(app, bot_settings.app_token, web_client=bot.client)
         await handler.connect_async()  # type: ignore[no-untyped-call]
         return RunningBot(bot, app, None, 0, host, [handler])
-    runner, bound = await listen(web_app(app), host, port)
+    runner, bound = await listen(web_app(app, TaskPages(engine.bus, key, clock)), host, port)
+    bot.local_url = listening_url(host, bound)
     return RunningBot(bot, app, runner, bound, host)
 
 

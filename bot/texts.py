@@ -710,3 +710,22 @@ def rescheduled(task_id: int, at: datetime) -> str:
 def digest_line(slug: str, cron: str, zone: str, next_at: datetime | None) -> str:
     after = f", next {slack_date(next_at)}" if next_at else ""
     return f"Release digest of *{safe(slug, 100)}*: {code(cron)} ({safe(zone, 64)}){after}"
+
+
+# --- The release page -----------------------------------------------------------------------------
+
+NO_RELEASE_PAGE = "This Hoist serves no release page, so there is no link to give."
+
+
+def page_link(task_id: int, url: str, expires: datetime) -> str:
+    """The private answer to View logs: a link made for the person who asked."""
+    return (
+        f":page_facing_up: <{escape(url)}|The release page of task #{task_id}>: every stage and "
+        f"every log line, live. The link is yours alone and works until {slack_date(expires)}; "
+        "press View logs again for a new one."
+    )
+
+
+def status_page(url: str, expires: datetime) -> str:
+    """The release page in `/deploy status ID`, linked for the asker."""
+    return f"<{escape(url)}|Release page> (your link, until {slack_date(expires)})"

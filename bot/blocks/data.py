@@ -74,6 +74,7 @@ class TaskView:
     live_version: str | None = None
     nodes: tuple[NodeView, ...] = ()
     log_url: str | None = None
+    """The task's release page (unsigned); when set, the message offers View logs."""
     rollback_to: str | None = None
     plan_name: str = ""
     """The rollout plan it follows, by name ("" for none)."""

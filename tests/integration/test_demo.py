@@ -93,7 +93,7 @@ def test_hoist_demo_interactive_deploys_to_test_from_a_prompt(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "Succeeded" in result.output
     assert "You are carol now." in result.output
-    assert "The last message has 1 button:" in result.output
+    assert "The last message has 2 buttons:" in result.output  # Rollback, View logs
     assert "Unknown command fly" in result.output
     assert "SLACK_API_URL unset" in result.output
     assert "A form opened" in result.output

@@ -85,7 +85,7 @@ async def test_a_plan_pauses_and_continue_by_a_deployer_runs_the_rest(story: Sto
     assert "✅ *1.* 1 server (web1), then wait for someone to continue" in text
     assert "⏭️ *2.* 2 servers (web2, web3)  ← _next_" in text
     assert "plan `careful`" in text
-    assert button_ids(message) == [ids.CONTINUE, ids.ABORT]  # nothing failed: no retry
+    assert button_ids(message) == [ids.CONTINUE, ids.ABORT, ids.VIEW_LOGS]  # no retry
     assert live(story) == {"web1": task.version, "web2": None, "web3": None}
 
     where = (CHANNEL, message.ts)
@@ -135,7 +135,7 @@ async def test_abort_and_roll_back_from_the_button_puts_web1_back(story: Story):
     assert rollback.slack_ts  # announced in the channel like any rollback
     await story.message_where(lambda t: "Rollback" in t and "Succeeded" in t, ts=rollback.slack_ts)
     final = await story.message_where(lambda t: "Cancelled" in t, ts=message.ts)
-    assert button_ids(final) == []
+    assert button_ids(final) == [ids.VIEW_LOGS]
     assert await AuditEvent.filter(action="task.cancel", actor=ALICE).count() == 1
 
     await story.slack.slash_command(ALICE, f"abort {task.id}", channel=CHANNEL)
@@ -178,7 +178,7 @@ async def test_a_failed_step_pauses_and_retry_failed_goes_on_after_the_fix(story
     assert "step 1 of 2 failed on 1 server (web1); 0 allowed" in text
     assert "*Failed servers*\n❌ `web1` — post_deploy: " in text
     assert "❌ *1.* 1 server (web1)" in text
-    assert button_ids(message) == [ids.CONTINUE, ids.RETRY, ids.ABORT]
+    assert button_ids(message) == [ids.CONTINUE, ids.RETRY, ids.ABORT, ids.VIEW_LOGS]
 
     await story.slack.click(MALLORY, (CHANNEL, message.ts), ids.RETRY, str(task.id))
     await said_to(story, MALLORY, "not allowed to retry")
@@ -190,7 +190,7 @@ async def test_a_failed_step_pauses_and_retry_failed_goes_on_after_the_fix(story
     assert task.status == TaskStatus.PAUSED and task.step == 1, task.reason
     assert "waiting for someone to continue" in task.reason
     again = await story.message_where(lambda t: "✅ *1.* 1 server (web1)" in t, ts=message.ts)
-    assert button_ids(again) == [ids.CONTINUE, ids.ABORT]
+    assert button_ids(again) == [ids.CONTINUE, ids.ABORT, ids.VIEW_LOGS]
 
     await story.slack.click(ALICE, (CHANNEL, message.ts), ids.CONTINUE, str(task.id))
     await said_to(story, ALICE, "goes on with step 2 of 2")
