@@ -101,6 +101,21 @@ async def started_bots(ready: Setup, names: list[str]) -> list[BotProcess]:
     return [r for r in results if isinstance(r, BotProcess)]
 
 
+async def gated_task(fleet: Fleet, tmp_path: Path) -> tuple[DeployTask, Path]:
+    """A queued deploy to web1 and web2 whose pre-deploy hook waits at the gate's FIFOs."""
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    for server in ("web1", "web2"):
+        os.mkfifo(gate / f"started.{server}")
+        os.mkfifo(gate / f"go.{server}")
+    hook = GATED_HOOK.replace("$GATE", str(gate))
+    task = await fleet.engine.deploy(
+        fleet.request(hooks={HookStage.PRE_DEPLOY: HookChoice(script=hook)}),
+        Actor("alice", via="cli"),
+    )
+    return task, gate
+
+
 async def read_fifo(path: Path) -> str:
     return await asyncio.to_thread(path.read_text)
 
@@ -113,16 +128,7 @@ async def test_sigterm_lets_running_stages_finish_then_retry_after_restart(
     on_sqlite: Setup, tmp_path: Path
 ):
     ready, fleet, slack = on_sqlite, on_sqlite.fleet, on_sqlite.slack
-    gate = tmp_path / "gate"
-    gate.mkdir()
-    for server in ("web1", "web2"):
-        os.mkfifo(gate / f"started.{server}")
-        os.mkfifo(gate / f"go.{server}")
-    hook = GATED_HOOK.replace("$GATE", str(gate))
-    task = await fleet.engine.deploy(
-        fleet.request(hooks={HookStage.PRE_DEPLOY: HookChoice(script=hook)}),
-        Actor("alice", via="cli"),
-    )
+    task, gate = await gated_task(fleet, tmp_path)
     # The bot redraws the task's message as it goes: give the task one, as `/deploy` would.
     client = AsyncWebClient(token=slack.token, base_url=slack.url)
     posted = await client.chat_postMessage(channel=CHANNEL, text=f"task #{task.id}")
@@ -229,16 +235,7 @@ async def test_a_task_left_running_by_a_killed_bot_is_interrupted_at_the_next_st
     on_sqlite: Setup, tmp_path: Path
 ):
     ready, fleet, slack = on_sqlite, on_sqlite.fleet, on_sqlite.slack
-    gate = tmp_path / "gate"
-    gate.mkdir()
-    for server in ("web1", "web2"):
-        os.mkfifo(gate / f"started.{server}")
-        os.mkfifo(gate / f"go.{server}")
-    hook = GATED_HOOK.replace("$GATE", str(gate))
-    task = await fleet.engine.deploy(
-        fleet.request(hooks={HookStage.PRE_DEPLOY: HookChoice(script=hook)}),
-        Actor("alice", via="cli"),
-    )
+    task, gate = await gated_task(fleet, tmp_path)
     bot = await started_bot(ready, "first")
     try:
         await read_fifo(gate / "started.web1")
