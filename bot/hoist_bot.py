@@ -28,7 +28,7 @@ from bot.notifier import Notifier
 from bot.people import People
 from bot.task_view import ChangeCache, task_view
 from core.approvals import NotAllowed, decide
-from core.audit import Actor
+from core.audit import Actor, record
 from core.engine.engine import Engine
 from core.engine.requests import DeployRequest, git_auth, live_version
 from core.engine.views import seconds_between
@@ -364,6 +364,9 @@ class HoistBot:
         report = await self.engine.cancel(task_id, actor)
         self.home.changed(task_id)
         created = await self.engine.rollbacks_for_switched(task, actor)
+        await record(
+            actor, "task.abort", f"task:{task_id}", rollback=True, rollbacks=[r.id for r in created]
+        )
         for rollback in created:
             await self.announce(rollback, env.project.channel or channel)
             self.home.changed(rollback.id)

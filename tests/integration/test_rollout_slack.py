@@ -137,6 +137,8 @@ async def test_abort_and_roll_back_from_the_button_puts_web1_back(story: Story):
     final = await story.message_where(lambda t: "Cancelled" in t, ts=message.ts)
     assert button_ids(final) == [ids.VIEW_LOGS]
     assert await AuditEvent.filter(action="task.cancel", actor=ALICE).count() == 1
+    [abort] = await AuditEvent.filter(action="task.abort", actor=ALICE)
+    assert abort.details == {"rollback": True, "rollbacks": [rollback.id]}
 
     await story.slack.slash_command(ALICE, f"abort {task.id}", channel=CHANNEL)
     await said_to(story, ALICE, "cancelled, not paused")
