@@ -224,35 +224,28 @@ class TaskRun:
         return self.settings.package_path(task.id), task.package_sha256
 
     async def _local_chain(self) -> bool:
-        stages = LocalStages(self.ctx, self.settings, self.git, self.box)
-        for node in self.ctx.chain(LOCAL):
+        return await self._chain(LOCAL, LocalStages(self.ctx, self.settings, self.git, self.box))
+
+    async def _server_chain(self, name: str, package: Path, sha256: str) -> bool:
+        server = self.ctx.servers[name]
+        stages = ServerStages(self.ctx, server, self.connections, self.settings, package, sha256)
+        async with self.semaphore:
+            return await self._chain(name, stages)
+
+    async def _chain(self, server: str, stages: LocalStages | ServerStages) -> bool:
+        """Run a chain's pending nodes in order; False at the first failure. While draining,
+        no further node starts: the rest stays pending."""
+        for node in self.ctx.chain(server):
             if node.status != NodeStatus.PENDING:
                 continue
             if self.stop_reason is not None:
-                return True  # draining: the rest stays pending
+                return True
             work = stages.work(node.stage)
             if work is None:
                 await self.recorder.skip_node(node, NOTHING_TO_RUN)
                 continue
             if not await self._run_node(node, work):
                 return False
-        return True
-
-    async def _server_chain(self, name: str, package: Path, sha256: str) -> bool:
-        server = self.ctx.servers[name]
-        stages = ServerStages(self.ctx, server, self.connections, self.settings, package, sha256)
-        async with self.semaphore:
-            for node in self.ctx.chain(name):
-                if node.status != NodeStatus.PENDING:
-                    continue
-                if self.stop_reason is not None:
-                    return True  # draining: the rest stays pending
-                work = stages.work(node.stage)
-                if work is None:
-                    await self.recorder.skip_node(node, NOTHING_TO_RUN)
-                    continue
-                if not await self._run_node(node, work):
-                    return False
         return True
 
     async def _run_node(self, node: StageRun, work: Work) -> bool:
