@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncssh
 import pytest
 
+from tests.cli_inventory import add_shop, deploy_key
 from tests.conftest import CliCall, ok, refused
 from tests.gitrepo import GitRepo
 from tests.threaded import threaded_hosts
@@ -19,46 +19,12 @@ SERVERS = ["web1", "web2"]
 @pytest.fixture
 def shop(hoist: CliCall, tmp_path: Path) -> Iterator[tuple[CliCall, GitRepo, Path]]:
     """Two hosts, and an inventory made through the CLI: key, servers, project, env."""
-    key = asyncssh.generate_private_key("ssh-ed25519")
-    key_file = tmp_path / "id_deploy"
-    key_file.write_bytes(key.export_private_key("openssh"))
-    public = key.export_public_key("openssh").decode()
+    key_file, public = deploy_key(tmp_path)
     repo = GitRepo(tmp_path / "repo")
     repo.commit({"index.html": "v1\n"}, "first")
     repo.tag("v1.0")
     with threaded_hosts(SERVERS, public, tmp_path) as (hosts, data):
-        ok(hoist("key", "add", "deploy", "--user", "deploy", "--file", str(key_file)))
-        for name, host in hosts.items():
-            ok(
-                hoist(
-                    "server",
-                    "add",
-                    "127.0.0.1",
-                    "--name",
-                    name,
-                    "--port",
-                    str(host.port),
-                    "--key",
-                    "deploy",
-                    "--host-key",
-                    host.host_key_line,
-                )
-            )
-        ok(hoist("project", "add", "shop", "--repo", repo.url, "--keep", "3"))
-        ok(
-            hoist(
-                "env",
-                "add",
-                "shop",
-                "prod",
-                "--path",
-                f"{data}/prod/",
-                "--codes-root",
-                f"{data}/codes",
-                "--servers",
-                ",".join(SERVERS),
-            )
-        )
+        add_shop(hoist, key_file, hosts, repo.url, data, "--keep", "3")
         yield hoist, repo, data
 
 

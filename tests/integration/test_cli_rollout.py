@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncssh
 import pytest
 
 from core.sandbox.ssh_host import isolation_available
 from core.store.models import Environment
+from tests.cli_inventory import add_shop, deploy_key
 from tests.conftest import CliCall, ok, refused
 from tests.gitrepo import GitRepo
 from tests.threaded import threaded_hosts
@@ -49,33 +49,11 @@ class Shop:
 @pytest.fixture
 def shop(hoist: CliCall, query: Query, tmp_path: Path) -> Iterator[Shop]:
     """Three hosts with their own disks; project shop, environment prod with two plans."""
-    key = asyncssh.generate_private_key("ssh-ed25519")
-    key_file = tmp_path / "id_deploy"
-    key_file.write_bytes(key.export_private_key("openssh"))
-    public = key.export_public_key("openssh").decode()
+    key_file, public = deploy_key(tmp_path)
     repo = GitRepo(tmp_path / "repo")
     repo.commit({"index.html": "v1\n"}, "first")
     with threaded_hosts(SERVERS, public, tmp_path) as (hosts, data):
-        ok(hoist("key", "add", "deploy", "--user", "deploy", "--file", str(key_file)))
-        for name, host in hosts.items():
-            ok(
-                hoist(
-                    "server",
-                    "add",
-                    "127.0.0.1",
-                    "--name",
-                    name,
-                    "--port",
-                    str(host.port),
-                    "--key",
-                    "deploy",
-                    "--host-key",
-                    host.host_key_line,
-                )
-            )
-        ok(hoist("project", "add", "shop", "--repo", repo.url))
-        where = ("--path", f"{data}/prod/", "--codes-root", f"{data}/codes")
-        ok(hoist("env", "add", "shop", "prod", *where, "--servers", ",".join(SERVERS)))
+        add_shop(hoist, key_file, hosts, repo.url, data)
         query(lambda: Environment.filter(name="prod").update(rollout_plans=PLANS))
         yield Shop(hoist, repo, data, tmp_path)
 
