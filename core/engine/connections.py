@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 from core.engine.targets import target_for
 from core.secrets import SecretBox
 from core.store.models import Server
 from core.transport.ssh import Connection, ConnectOptions, connect
+
+T = TypeVar("T")
 
 
 class TaskConnections:
@@ -28,6 +31,10 @@ class TaskConnections:
     async def get(self, server: Server) -> Connection:
         """The server's connection (a failure to connect is raised here, as a HoistError)."""
         return await asyncio.shield(self._start(server))
+
+    async def call(self, server: Server, op: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `op` on the server's connection."""
+        return await op(await self.get(server))
 
     def opened(self) -> list[Connection]:
         return [

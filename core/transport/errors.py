@@ -25,6 +25,11 @@ class ChannelError(TransportError):
     """The connection failed while a command was running."""
 
 
+class SessionNotStarted(ChannelError):
+    """The connection was gone before the command started: nothing ran, so it is safe to
+    run the command again on a new connection."""
+
+
 class CommandTimeout(TransportError):
     """A command ran past its timeout; its process group was killed."""
 

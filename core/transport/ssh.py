@@ -30,6 +30,7 @@ from core.transport.errors import (
     CommandTimeout,
     ConnectError,
     HostKeyError,
+    SessionNotStarted,
     TransportError,
     UploadError,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "ProgressCallback",
     "Remote",
     "RunResult",
+    "SessionNotStarted",
     "Target",
     "TransportError",
     "UploadError",
@@ -203,6 +205,26 @@ class Connection:
         result, _ = await self._execute(payload(script, env), source, timeout, on_line, None)
         return result
 
+    async def send(
+        self,
+        script: str,
+        source: AsyncIterator[bytes],
+        *,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        on_line: LineCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> tuple[RunResult, int]:
+        """Run a bash script that reads `source` as its standard input, streamed (never held
+        whole); returns how it ended and the input bytes sent."""
+        return await self._execute(payload(script, env), source, timeout, on_line, on_progress)
+
+    @property
+    def closed(self) -> bool:
+        """The connection (or its bastion's) is closed or was lost."""
+        lost = self._ssh.is_closed()
+        return lost or (self._jump is not None and self._jump.closed)
+
     async def upload(
         self,
         source: AsyncIterator[bytes] | Path,
@@ -269,7 +291,10 @@ class Connection:
                 WRAPPER_COMMAND, encoding=None, stderr=asyncssh.STDOUT
             )
         except (asyncssh.Error, ConnectionError) as exc:
-            raise self._lost(exc) from None
+            raise SessionNotStarted(
+                f"lost the SSH connection to `{self.target.name}` ({self.target.where}) "
+                f"before the command started: {reason(exc)}"
+            ) from None
 
     def _failure(self, exc: BaseException, timeout: float | None) -> TransportError | None:
         """The error to raise instead of `exc`, or None to let `exc` through."""
