@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
+from core.engine.pool import ConnectionPool
 from core.engine.targets import target_for
 from core.secrets import SecretBox
 from core.store.models import Server
@@ -18,9 +19,12 @@ T = TypeVar("T")
 class TaskConnections:
     """Opens each server's connection at most once; always closes them all."""
 
-    def __init__(self, box: SecretBox, options: ConnectOptions) -> None:
+    def __init__(
+        self, box: SecretBox, options: ConnectOptions, pool: ConnectionPool | None = None
+    ) -> None:
         self._box = box
         self._options = options
+        self._pool = pool
         self._opening: dict[str, asyncio.Task[Connection]] = {}
 
     def warm(self, servers: Iterable[Server]) -> None:

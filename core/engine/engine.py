@@ -30,6 +30,7 @@ from core.engine.context import TaskContext
 from core.engine.events import EventBus, TaskChanged
 from core.engine.local_hooks import KILL_GRACE
 from core.engine.plan import NOTHING_TO_RUN, nodes_to_retry
+from core.engine.pool import ConnectionPool
 from core.engine.recorder import Clock, Recorder, utcnow
 from core.engine.rollout import Step
 from core.engine.runner import TaskRun, release_task
@@ -73,8 +74,12 @@ class Engine:
         git: GitSource | None = None,
         clock: Clock = utcnow,
         owner: str | None = None,
+        pool: ConnectionPool | None = None,
     ) -> None:
         self.settings = settings
+        self.pool = pool
+        """Warm connections shared by this engine's tasks (a long-running bot's), or None:
+        each task opens its own and closes them when it ends."""
         self.box = box
         self.bus = bus or EventBus()
         self.git = git or GitSource(settings.mirrors)
@@ -385,6 +390,7 @@ class Engine:
             self.box,
             promote=promote,
             roll_back=self._roll_back_step,
+            pool=self.pool,
         )
         if self._draining:  # claimed just as the drain began: it starts nothing
             run.stop_starting(STOPPED)

@@ -21,6 +21,7 @@ from core.engine.connections import TaskConnections
 from core.engine.context import TaskContext
 from core.engine.local_stages import LocalStages
 from core.engine.plan import LOCAL, NOTHING_TO_RUN, batches
+from core.engine.pool import ConnectionPool
 from core.engine.recorder import Recorder
 from core.engine.rollout import Step
 from core.engine.server_stages import ServerStages
@@ -51,6 +52,7 @@ class TaskRun:
         *,
         promote: bool = False,
         roll_back: Callable[[DeployTask], Awaitable[str]] | None = None,
+        pool: ConnectionPool | None = None,
     ) -> None:
         self.ctx = ctx
         self.settings = settings
@@ -58,7 +60,7 @@ class TaskRun:
         self.git = git
         self.box = box
         self.promote = promote
-        self.connections = TaskConnections(box, settings.connect)
+        self.connections = TaskConnections(box, settings.connect, pool)
         self.semaphore = asyncio.Semaphore(settings.max_parallel)
         self.stop_reason: str | None = None
         """Set by `stop_starting`: no further node starts; the task ends interrupted."""
