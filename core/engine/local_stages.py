@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 from core.engine.context import TaskContext
 from core.engine.local_hooks import run_local_hook
 from core.engine.output import NodeOutput
+from core.engine.payloads import write_manifest
 from core.engine.requests import git_auth
 from core.engine.settings import EngineSettings
 from core.engine.steps import StepResult, Work
@@ -106,6 +108,7 @@ class LocalStages:
             archive = await self.git.archive(self.ctx.project.slug, task.commit_sha, dest)
         else:
             archive = await build_archive(self.source, dest)
+        await asyncio.to_thread(write_manifest, self.settings, task.id, archive.manifest)
         await DeployTask.filter(id=task.id).update(
             package_sha256=archive.sha256, package_size=archive.size, package_files=archive.files
         )

@@ -37,7 +37,6 @@ class ReleasePaths:
     codes_dir: str
     release_dir: str
     link: str
-    archive: str
 
     @classmethod
     def of(
@@ -48,8 +47,31 @@ class ReleasePaths:
             codes_dir=codes_dir,
             release_dir=posixpath.join(codes_dir, version),
             link=posixpath.join(deploy_path, project),
-            archive=posixpath.join(codes_dir, ".hoist-upload", f"{version}.tar.gz"),
         )
+
+    @property
+    def version(self) -> str:
+        return posixpath.basename(self.release_dir)
+
+    @property
+    def staged(self) -> str:
+        """Where the upload stage builds the release; the deploy stage moves it into place."""
+        return posixpath.join(self.codes_dir, ".hoist-upload", f"{self.version}.staged")
+
+    @property
+    def meta(self) -> str:
+        """Where the upload stage puts the release's manifest files until the deploy stage."""
+        return posixpath.join(self.codes_dir, ".hoist-upload", f"{self.version}.meta")
+
+    @property
+    def manifests(self) -> str:
+        """Beside the releases, outside every release's tree: `<version>.manifest` (the
+        manifest), `.paths` (its files, NUL-separated) and `.stat` (their inodes, sizes and
+        times when the release was installed, to tell whether it was changed since)."""
+        return posixpath.join(self.codes_dir, ".hoist-manifests")
+
+    def manifest_file(self, version: str, suffix: str) -> str:
+        return posixpath.join(self.manifests, f"{version}.{suffix}")
 
 
 @dataclass(frozen=True, order=True)

@@ -13,13 +13,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from core.engine import rollout
 from core.engine.connections import TaskConnections
 from core.engine.context import TaskContext
 from core.engine.local_stages import LocalStages
+from core.engine.payloads import Payloads, live_releases
 from core.engine.plan import LOCAL, NOTHING_TO_RUN, batches
 from core.engine.pool import ConnectionPool
 from core.engine.recorder import Recorder
@@ -72,6 +72,10 @@ class TaskRun:
         """The run stored the task as interrupted."""
         self.roll_back = roll_back
         """Undoes a failed rollout step (the engine's), returning a note for the pause."""
+        self.payloads: Payloads | None = None
+        """What servers are sent, once the package exists."""
+        self.bases: dict[str, str] = {}
+        """The release each server was last switched to (as far as this Hoist knows)."""
 
     def stop_starting(self, reason: str) -> None:
         """Start no further node; once the running ones end, the task rests interrupted."""
@@ -112,16 +116,14 @@ class TaskRun:
             return await self._finish(failed=True)
         if self.stop_reason is not None and self.ctx.pending(LOCAL):
             return await self._interrupted()
-        package, sha256 = await self._package()
+        await self._prepare_payloads()
         steps = self._steps()
         if steps:
-            return await self._rollout(steps, package, sha256)
+            return await self._rollout(steps)
         for group in batches(servers, self.ctx.env.batch_size):
             if self.stop_reason is not None:
                 return await self._interrupted()
-            results = await asyncio.gather(
-                *(self._server_chain(name, package, sha256) for name in group)
-            )
+            results = await asyncio.gather(*(self._server_chain(name) for name in group))
             if not all(results):
                 return await self._finish(failed=True)
         if self.stop_reason is not None and any(self.ctx.pending(n) for n in servers):
@@ -135,7 +137,7 @@ class TaskRun:
             return []
         return [Step.load(s) for s in task.plan_steps]
 
-    async def _rollout(self, steps: list[Step], package: Path, sha256: str) -> TaskStatus:
+    async def _rollout(self, steps: list[Step]) -> TaskStatus:
         """Run the plan from the task's current step, in batches within a step; pause after a
         step that failed more servers than allowed (rolling back first, if the environment
         says so), or that asks for a pause. Nothing after it runs by itself. A step whose
@@ -151,7 +153,7 @@ class TaskRun:
                     return await self._interrupted()
                 if len(self._failed(step.servers)) > allowed:
                     break  # no further batch once the step has failed
-                await asyncio.gather(*(self._server_chain(n, package, sha256) for n in group))
+                await asyncio.gather(*(self._server_chain(n) for n in group))
             if self.stop_reason is not None:
                 return await self._interrupted()
             failed = self._failed(step.servers)
@@ -218,19 +220,29 @@ class TaskRun:
             names = [n for n in names if n in canary]
         return names
 
-    async def _package(self) -> tuple[Path, str]:
-        """The archive servers get: this task's, or for a rollback the release's own."""
+    async def _prepare_payloads(self) -> None:
+        """What servers are sent: this task's release, or for a rollback the release's own;
+        the deltas from the releases the servers were last switched to start building now."""
         task = self.ctx.task
         if task.kind == TaskKind.ROLLBACK:
-            task = await release_task(task.environment_id, task.version)
-        return self.settings.package_path(task.id), task.package_sha256
+            self.payloads = Payloads(
+                self.settings, await release_task(task.environment_id, task.version)
+            )
+            return
+        self.payloads = Payloads(self.settings, task)
+        names = self.ctx.server_names()
+        self.bases = await live_releases(task.environment_id, names, task.id)
+        self.payloads.prepare(set(self.bases.values()) - {task.version})
 
     async def _local_chain(self) -> bool:
         return await self._chain(LOCAL, LocalStages(self.ctx, self.settings, self.git, self.box))
 
-    async def _server_chain(self, name: str, package: Path, sha256: str) -> bool:
+    async def _server_chain(self, name: str) -> bool:
         server = self.ctx.servers[name]
-        stages = ServerStages(self.ctx, server, self.connections, self.settings, package, sha256)
+        base = self.bases.get(name)
+        stages = ServerStages(
+            self.ctx, server, self.connections, self.settings, self.payloads, base
+        )
         async with self.semaphore:
             return await self._chain(name, stages)
 
@@ -319,7 +331,7 @@ class TaskRun:
         await _prune_packages(self.settings, self.ctx.task, keep)
 
     async def _cleanup_one(self, server: Server, keep: int) -> None:
-        stages = ServerStages(self.ctx, server, self.connections, self.settings, Path(), "")
+        stages = ServerStages(self.ctx, server, self.connections, self.settings, None)
         try:
             async with self.semaphore:
                 removed = await stages.cleanup(keep)
@@ -336,7 +348,8 @@ async def release_task(env_id: int, version: str) -> DeployTask:
 
 
 async def _prune_packages(settings: EngineSettings, task: DeployTask, keep: int) -> None:
-    """Keep the packages of the environment's last `keep` good releases (for rollbacks)."""
+    """Keep the packages and manifests of the environment's last `keep` good releases (for
+    rollbacks, and deltas from them)."""
     good = (
         await DeployTask.filter(
             environment_id=task.environment_id, kind=TaskKind.DEPLOY, status=TaskStatus.SUCCEEDED
@@ -345,7 +358,8 @@ async def _prune_packages(settings: EngineSettings, task: DeployTask, keep: int)
         .limit(keep)
     )
     keep_ids = {t.id for t in good} | {task.id}
-    for path in settings.packages.glob("task-*.tar.gz"):
+    packages = settings.packages
+    for path in [*packages.glob("task-*.tar.gz"), *packages.glob("task-*.manifest.gz")]:
         task_id = int(path.name.split("-")[1].split(".")[0])
         others = await DeployTask.filter(id=task_id, environment_id=task.environment_id).exists()
         if others and task_id not in keep_ids:

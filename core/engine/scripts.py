@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from core.engine.plan import ReleasePaths
 
@@ -22,26 +23,123 @@ def _print_previous(link: str) -> str:
     return f'echo "{PREVIOUS}$(readlink {q(link)} || true)"'
 
 
-def unpack_and_switch(paths: ReleasePaths) -> str:
-    """Unpack the release beside the others, then point the link at it atomically.
+LISTING_FIND = (
+    r"find . -mindepth 1 \( -type f -printf 'f %m %s %P\0' \)"
+    r" -o \( -type d -printf 'd %m %P\0' \)"
+    r" -o \( -type l -printf 'l %P -> %l\0' \)"
+    r" -o -printf '%y %P\0'"
+)
+"""Prints the listing of the current folder's tree, record for record as
+`Manifest.listing` builds it (before sorting)."""
 
-    The release is unpacked under a temporary name and renamed into place, and the link is
-    made under a temporary name and renamed over the old one (`mv -T`, a rename(2)), so the
-    deploy path always names a whole release.
+STAT_FILES = "TZ=UTC xargs -0r stat -c '%i %s %y' --"
+"""Prints inode, size and change time of each NUL-separated path on standard input: taken when
+a release is installed, and again before a release is linked from it."""
+
+NOT_LIVE, BASE_CHANGED, CANNOT_LINK, MISMATCH = 3, 4, 5, 6
+"""Exit statuses of `stage_release`: the base is not what the server points at (it prints
+`live: <name>`), the base's files changed since it was installed (or it has no manifest), the
+filesystem refused a hard link, the staged tree is not the release."""
+
+
+@dataclass(frozen=True)
+class DeltaBase:
+    """What a delta is built on: the base release, its manifest's SHA-256, and the SHA-256 of
+    the sent files' bytes, in the order of the `sent` list."""
+
+    version: str
+    manifest_sha256: str
+    sent_sha256: str
+
+
+def stage_release(
+    paths: ReleasePaths, *, meta_size: int, listing_sha256: str, base: DeltaBase | None
+) -> str:
+    """Build the release in its staging folder from standard input, and verify it.
+
+    Standard input holds `meta_size` bytes of a gzip'd tar of the manifest files (`manifest`,
+    `paths`, and for a delta `same`, `moved`, `sent`), then a gzip'd tar of the tree: the
+    whole release, or for a delta the directories, symlinks and sent files. A delta's
+    unchanged files are hard links of the base's (`same`: the same path; `moved`: pairs of
+    base path and new path), so nothing of the base is written to. The staged tree's listing
+    must hash to `listing_sha256` and the sent files' bytes to the base's `sent_sha256`.
     """
-    tmp = paths.release_dir + ".hoist-tmp"
-    link_tmp = paths.link + ".hoist-tmp"
+    staged, meta, codes = q(paths.staged), q(paths.meta), paths.codes_dir
+    lines = ["set -euo pipefail", "export LC_ALL=C"]
+    if base is not None:
+        base_dir = q(f"{codes}/{base.version}")
+        manifest, stat, listed = (
+            q(paths.manifest_file(base.version, s)) for s in ("manifest", "stat", "paths")
+        )
+        lines += [
+            f'live="$(readlink {q(paths.link)} || true)"',
+            f'[ "$live" = {base_dir} ] || {{ echo "live: ${{live##*/}}"; exit {NOT_LIVE}; }}',
+            f"[ -e {manifest} ] && [ -e {stat} ] && [ -e {listed} ] "
+            f"|| {{ echo 'no manifest beside the live release'; exit {BASE_CHANGED}; }}",
+            f'[ "$(sha256sum < {manifest})" = {q(base.manifest_sha256 + "  -")} ] '
+            f"|| {{ echo 'the manifest beside the live release is not the one Hoist wrote'; "
+            f"exit {BASE_CHANGED}; }}",
+            f'[ "$(cd {base_dir} && {STAT_FILES} < {listed} 2>/dev/null | sha256sum)" '
+            f'= "$(cat {stat})" ] '
+            f"|| {{ echo 'files of the live release changed since it was installed'; "
+            f"exit {BASE_CHANGED}; }}",
+        ]
+    lines += [
+        f"rm -rf {staged} {meta}",
+        f"mkdir -p {staged} {meta}",
+        f"dd bs={meta_size} count=1 iflag=fullblock status=none | tar -xzf - -C {meta}",
+        f"tar -xzpf - -C {staged} --no-same-owner",
+    ]
+    if base is not None:
+        base_dir = q(f"{codes}/{base.version}")
+        fail_link = f"{{ rm -rf {staged}; exit {CANNOT_LINK}; }}"
+        lines += [
+            f"( cd {base_dir} && xargs -0r cp -l --parents -t {staged} -- < {meta}/same ) "
+            f"|| {fail_link}",
+            f"while IFS= read -r -d '' src && IFS= read -r -d '' dst; do "
+            f'ln -- {base_dir}/"$src" {staged}/"$dst" || {fail_link}; done < {meta}/moved',
+            f'[ "$(cd {staged} && xargs -0r cat -- < {meta}/sent | sha256sum)" '
+            f"= {q(base.sent_sha256 + '  -')} ] "
+            f"|| {{ echo 'the sent files do not match their manifest'; rm -rf {staged}; "
+            f"exit {MISMATCH}; }}",
+        ]
+    lines += [
+        f'[ "$(cd {staged} && {LISTING_FIND} | sort -z | sha256sum)" '
+        f"= {q(listing_sha256 + '  -')} ] "
+        f"|| {{ echo 'the staged release does not match its manifest'; rm -rf {staged}; "
+        f"exit {MISMATCH}; }}",
+    ]
+    return "\n".join(lines)
+
+
+def install_and_switch(paths: ReleasePaths) -> str:
+    """Move a staged release into place (with its manifest files beside it) and point the
+    link at it; or, with nothing staged, point the link at the release already there (exit 4
+    when the server has neither).
+
+    The link is made under a temporary name and renamed over the old one (`mv -T`, a
+    rename(2)), so the deploy path always names a whole release.
+    """
+    release, staged, meta = q(paths.release_dir), q(paths.staged), q(paths.meta)
+    manifests = q(paths.manifests)
+    target = {s: q(paths.manifest_file(paths.version, s)) for s in ("manifest", "paths", "stat")}
     return "\n".join(
         [
-            "set -eu",
+            "set -euo pipefail",
             _print_previous(paths.link),
-            f"rm -rf {q(tmp)}",
-            f"mkdir -p {q(tmp)}",
-            f"tar -xzf {q(paths.archive)} -C {q(tmp)} --no-same-owner",
-            f"rm -rf {q(paths.release_dir)}",
-            f"mv {q(tmp)} {q(paths.release_dir)}",
-            switch_link(paths.link, paths.release_dir, link_tmp),
-            f"rm -f {q(paths.archive)}",
+            f"if [ -d {staged} ]; then",
+            f"  rm -rf {release}",
+            f"  mkdir -p {manifests}",
+            f"  mv -f {meta}/manifest {target['manifest']}",
+            f"  mv -f {meta}/paths {target['paths']}",
+            f"  mv {staged} {release}",
+            f"  ( cd {release} && {STAT_FILES} < {target['paths']} | sha256sum ) "
+            f"> {target['stat']}",
+            f"  rm -rf {meta}",
+            f"elif [ ! -d {release} ]; then",
+            "  echo 'release not on this server' >&2; exit 4",
+            "fi",
+            switch_link(paths.link, paths.release_dir),
         ]
     )
 
@@ -54,19 +152,6 @@ def switch_link(link: str, target: str, link_tmp: str | None = None) -> str:
             f"mkdir -p {q(posixpath_dir(link))}",
             f"ln -sfn {q(target)} {q(link_tmp)}",
             f"mv -fT {q(link_tmp)} {q(link)}",
-        ]
-    )
-
-
-def rollback_to(paths: ReleasePaths) -> str:
-    """Point the link back at an existing release; exit 4 if the server no longer has it."""
-    return "\n".join(
-        [
-            "set -eu",
-            _print_previous(paths.link),
-            f"[ -d {q(paths.release_dir)} ] "
-            "|| { echo 'release not on this server' >&2; exit 4; }",
-            switch_link(paths.link, paths.release_dir),
         ]
     )
 
@@ -86,7 +171,14 @@ def list_releases(paths: ReleasePaths) -> str:
 
 def remove_releases(paths: ReleasePaths, names: Sequence[str]) -> str:
     """Delete old release folders by name (names come from `list_releases`)."""
-    targets = " ".join(q(f"{paths.codes_dir}/{name}") for name in names)
+    targets = " ".join(
+        q(path)
+        for name in names
+        for path in (
+            f"{paths.codes_dir}/{name}",
+            *(paths.manifest_file(name, s) for s in ("manifest", "paths", "stat")),
+        )
+    )
     return f"set -eu\nrm -rf -- {targets}" if names else "true"
 
 

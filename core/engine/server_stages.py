@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from core.engine import scripts
 from core.engine.connections import TaskConnections
 from core.engine.context import TaskContext
+from core.engine.delta import Payload
 from core.engine.output import NodeOutput
+from core.engine.payloads import Payloads, stream
 from core.engine.plan import ReleasePaths
 from core.engine.settings import EngineSettings
 from core.engine.steps import StepResult, Work
 from core.errors import HoistError
 from core.health.check import check_health
 from core.health.spec import HealthCheck
+from core.source.manifest import Manifest
 from core.status import Stage, TaskKind
 from core.store.models import Server
-from core.transport.ssh import Connection
+from core.transport.ssh import RunResult
 
 
 class ServerStages:
@@ -28,17 +29,17 @@ class ServerStages:
         server: Server,
         connections: TaskConnections,
         settings: EngineSettings,
-        package: Path,
-        package_sha256: str,
+        payloads: Payloads | None,
+        base: str | None = None,
     ) -> None:
         self.ctx = ctx
         self.server = server
         self.connections = connections
         self.settings = settings
-        self.package = package
-        self.sha256 = package_sha256
+        self.payloads = payloads
+        self.base = base
+        """The release this server was last switched to, as far as this Hoist knows."""
         self.paths: ReleasePaths = ctx.paths()
-        self.uploaded = False
 
     def work(self, stage: Stage) -> Work | None:
         task = self.ctx.task
@@ -47,7 +48,7 @@ class ServerStages:
             case Stage.UPLOAD:
                 return self.upload_if_missing if rollback else self.upload
             case Stage.DEPLOY:
-                return self.switch_back if rollback and not self.uploaded else self.deploy
+                return self.deploy
             case Stage.PRE_DEPLOY if task.hook_pre_deploy.strip():
                 return lambda out: self.hook(task.hook_pre_deploy, self.paths.codes_dir, out)
             case Stage.POST_DEPLOY if task.hook_post_deploy.strip():
@@ -57,54 +58,95 @@ class ServerStages:
                 return (lambda out: self.health(check, out)) if check else None
         return None
 
-    async def conn(self) -> Connection:
-        return await self.connections.get(self.server)
-
-    async def run(self, script: str, output: NodeOutput, env: dict[str, str] | None = None) -> int:
-        conn = await self.conn()
-        result = await conn.run(script, env=env, on_line=output.line)
-        return result.exit_status
+    async def run(
+        self,
+        script: str,
+        output: NodeOutput | None = None,
+        env: dict[str, str] | None = None,
+    ) -> RunResult:
+        """Run a script on the server (on a new connection if the pooled one was lost
+        before it started)."""
+        on_line = output.line if output is not None else None
+        return await self.connections.call(
+            self.server, lambda conn: conn.run(script, env=env, on_line=on_line)
+        )
 
     async def upload(self, output: NodeOutput) -> StepResult:
-        if not self.package.is_file() or not self.sha256:
-            raise HoistError(
-                f"the package of {self.ctx.task.version} is gone from this Hoist machine; "
-                "deploy the commit again as a new task"
+        """Stage the release on the server: as a delta from the release it points at when
+        that can be proven intact, else whole."""
+        payloads = self._payloads()
+        manifest = await payloads.manifest()
+        base, tried = self.base, set[str]()
+        reason = "the server has no release of this environment yet"
+        while base is not None and base not in tried:
+            tried.add(base)
+            delta = await payloads.delta(base)
+            if isinstance(delta, str):
+                reason = delta
+                break
+            check = scripts.DeltaBase(
+                base, await payloads.base_manifest_sha256(base), delta.sent_sha256
             )
-        conn = await self.conn()
-        sent = await conn.upload(self.package, self.paths.archive, sha256=self.sha256)
-        output.line(f"sent {sent} bytes, checksum verified on the server")
-        self.uploaded = True
-        return StepResult(0, {"bytes_sent": sent})
+            result, sent = await self._stage(manifest, delta, check, output)
+            if result.ok:
+                output.line(
+                    f"delta from {base}: {delta.files} files sent, {sent} bytes; "
+                    "the rest are hard links of the live release"
+                )
+                return StepResult(0, _sent(sent, delta.files, DELTA))
+            base, reason = _why_not(result, base)
+            if base is None:
+                output.line(f"no delta: {reason}")
+        return await self._upload_whole(manifest, reason, output)
+
+    async def _upload_whole(
+        self, manifest: Manifest, reason: str, output: NodeOutput
+    ) -> StepResult:
+        output.line(f"sending the whole release: {reason}")
+        payload = await self._payloads().full()
+        result, sent = await self._stage(manifest, payload, None, output)
+        if not result.ok:
+            detail = _last_line(result) or f"exit status {result.exit_status}"
+            return StepResult(result.exit_status, {"error": f"cannot stage the release: {detail}"})
+        output.line(f"sent {sent} bytes ({payload.files} entries), verified against the manifest")
+        return StepResult(0, _sent(sent, payload.files, FULL) | {"transfer_note": reason})
+
+    async def _stage(
+        self,
+        manifest: Manifest,
+        payload: Payload,
+        base: scripts.DeltaBase | None,
+        output: NodeOutput,
+    ) -> tuple[RunResult, int]:
+        script = scripts.stage_release(
+            self.paths,
+            meta_size=len(payload.meta),
+            listing_sha256=manifest.listing_digest(),
+            base=base,
+        )
+        return await self.connections.call(
+            self.server, lambda conn: conn.send(script, stream(payload), on_line=output.line)
+        )
+
+    def _payloads(self) -> Payloads:
+        if self.payloads is None:
+            raise HoistError("this task has no release to send")
+        return self.payloads
 
     async def upload_if_missing(self, output: NodeOutput) -> StepResult:
-        conn = await self.conn()
-        probe = await conn.run(f"test -d {scripts.q(self.paths.release_dir)}")
+        probe = await self.run(f"test -d {scripts.q(self.paths.release_dir)}")
         if probe.ok:
             output.line(f"{self.ctx.task.version} is still on the server: no upload")
-            return StepResult()
-        output.line(f"{self.ctx.task.version} is gone from the server: uploading it again")
-        return await self.upload(output)
+            return StepResult(0, {"transfer": NONE})
+        manifest = await self._payloads().manifest()
+        return await self._upload_whole(
+            manifest, f"{self.ctx.task.version} is gone from the server", output
+        )
 
     async def deploy(self, output: NodeOutput) -> StepResult:
-        """Unpack and switch; or, when the archive was unpacked by an earlier switch that was
-        undone since (a rollout step rolled back, then retried), switch to that release."""
-        if not self.uploaded:
-            conn = await self.conn()
-            archive = await conn.run(f"test -f {scripts.q(self.paths.archive)}")
-            unpacked = await conn.run(f"test -d {scripts.q(self.paths.release_dir)}")
-            if not archive.ok and unpacked.ok:
-                output.line(f"{self.ctx.task.version} is unpacked already: switching to it")
-                return await self._switch(scripts.rollback_to(self.paths), output)
-        return await self._switch(scripts.unpack_and_switch(self.paths), output)
-
-    async def switch_back(self, output: NodeOutput) -> StepResult:
-        return await self._switch(scripts.rollback_to(self.paths), output)
-
-    async def _switch(self, script: str, output: NodeOutput) -> StepResult:
-        """Run a switch script; its first line says what the link pointed at before."""
-        conn = await self.conn()
-        result = await conn.run(script)
+        """Move the staged release into place and switch to it; with nothing staged (a
+        rollback, or a rollout step undone and retried) switch to the release already there."""
+        result = await self.run(scripts.install_and_switch(self.paths))
         lines = result.output.splitlines()
         previous = None
         if lines and lines[0].startswith(scripts.PREVIOUS):
@@ -117,8 +159,8 @@ class ServerStages:
 
     async def hook(self, script: str, cwd: str, output: NodeOutput) -> StepResult:
         facts = self.ctx.facts(self.server.name)
-        status = await self.run(scripts.hook(script, facts, cwd), output)
-        return StepResult(status)
+        result = await self.run(scripts.hook(script, facts, cwd), output)
+        return StepResult(result.exit_status)
 
     async def health(self, check: HealthCheck, output: NodeOutput) -> StepResult:
         """The environment's health check, until it passes enough times in a row or its
@@ -126,7 +168,8 @@ class ServerStages:
         facts = self.ctx.facts(self.server.name)
 
         async def command(script: str, out: NodeOutput) -> int:
-            return await self.run(scripts.hook(script, facts, self.paths.link), out)
+            result = await self.run(scripts.hook(script, facts, self.paths.link), out)
+            return result.exit_status
 
         return await check_health(
             check,
@@ -140,8 +183,7 @@ class ServerStages:
         """Remove old releases beyond `keep`; never the live one or the one before it."""
         from core.engine.plan import releases_to_remove
 
-        conn = await self.conn()
-        listing = await conn.run(scripts.list_releases(self.paths))
+        listing = await self.run(scripts.list_releases(self.paths))
         lines = listing.output.splitlines()
         live = lines[0].removeprefix("live ").strip() if lines else ""
         names = [line for line in lines[1:] if line and not line.startswith(".")]
@@ -149,7 +191,7 @@ class ServerStages:
         previous = await self._previous_name()
         doomed = releases_to_remove(names, keep, live_name, previous)
         if doomed:
-            await conn.run(scripts.remove_releases(self.paths, doomed))
+            await self.run(scripts.remove_releases(self.paths, doomed))
         return doomed
 
     async def _previous_name(self) -> str | None:
@@ -157,3 +199,41 @@ class ServerStages:
         if node is None or not node.previous_release:
             return None
         return node.previous_release.rstrip("/").rsplit("/", 1)[-1]
+
+
+DELTA, FULL, NONE = "delta", "full", "none"
+"""How an upload node sent the release: changed files only, whole, or not at all."""
+
+
+def _sent(size: int, files: int, transfer: str) -> dict[str, object]:
+    return {"bytes_sent": size, "files_sent": files, "transfer": transfer}
+
+
+def _why_not(result: RunResult, base: str) -> tuple[str | None, str]:
+    """After a delta was refused: the base to try next (the server's live release, when it
+    is not the one assumed) and why the delta from `base` did not happen."""
+    if result.exit_status == scripts.NOT_LIVE:
+        live = next(
+            (
+                line.removeprefix("live: ").strip()
+                for line in result.output.splitlines()
+                if line.startswith("live: ")
+            ),
+            "",
+        )
+        if not live:
+            return None, "the server has no live release of this environment"
+        return live, f"the server points at {live}, not {base}"
+    reasons = {
+        scripts.BASE_CHANGED: "the live release is not as it was installed",
+        scripts.CANNOT_LINK: "the server's filesystem refused a hard link",
+        scripts.MISMATCH: "the delta did not rebuild the release exactly",
+    }
+    why = reasons.get(result.exit_status, f"the delta failed (exit status {result.exit_status})")
+    detail = _last_line(result)
+    return None, f"{why} ({detail})" if detail else why
+
+
+def _last_line(result: RunResult) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""

@@ -46,5 +46,9 @@ class EngineSettings:
     def package_path(self, task_id: int) -> Path:
         return self.packages / f"task-{task_id}.tar.gz"
 
+    def manifest_path(self, task_id: int) -> Path:
+        """The manifest of the release a task packaged (gzip'd `Manifest.dumps`)."""
+        return self.packages / f"task-{task_id}.manifest.gz"
+
     def workspace(self, task_id: int) -> Path:
         return self.workspaces / f"task-{task_id}"

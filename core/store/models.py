@@ -235,6 +235,11 @@ class StageRun(Model):
     error = fields.TextField(default="")
     previous_release = fields.CharField(max_length=1024, null=True)
     bytes_sent = fields.BigIntField(default=0)
+    files_sent = fields.IntField(default=0)
+    transfer = fields.CharField(max_length=8, default="")
+    # How an upload sent the release: "delta" (changed files only), "full" or "none".
+    transfer_note = fields.CharField(max_length=255, default="")
+    # Why an upload sent the whole release.
 
     task_id: int
     server_id: int | None

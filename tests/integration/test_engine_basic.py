@@ -28,7 +28,9 @@ async def test_a_deploy_switches_the_link_to_the_exact_commit(fleet: Fleet):
     assert (release / "index.html").read_text() == "v1\n"
     assert (release / "bin/run").stat().st_mode & 0o111
     nodes = await fleet.nodes(task)
-    assert nodes[("web1", "upload")].bytes_sent == task.package_size > 0
+    upload = nodes[("web1", "upload")]
+    assert upload.transfer == "full" and upload.bytes_sent > task.package_size > 0
+    assert upload.transfer_note == "the server has no release of this environment yet"
     statuses = []
     while (event := events.get_nowait()) is not None:
         if isinstance(event, TaskChanged):

@@ -129,8 +129,11 @@ async def test_cancel_during_upload_keeps_the_old_release(fleet: Fleet):
     first = await fleet.deploy()
     fleet.repo.commit({"index.html": "v2\n"}, "second")
     task = await fleet.engine.deploy(fleet.request(), ALICE)
-    upload_dir = fleet.on_disk("web1", fleet.data / "codes/shop/prod/.hoist-upload")
-    os.mkfifo(upload_dir / f"{task.version}.tar.gz.hoist-part")  # web1's upload blocks on it
+    manifest = fleet.on_disk(
+        "web1", fleet.data / f"codes/shop/prod/.hoist-manifests/{first.version}.manifest"
+    )
+    manifest.unlink()
+    os.mkfifo(manifest)  # web1's upload blocks reading the live release's manifest
     events = fleet.bus.subscribe(task.id)
     run = asyncio.create_task(fleet.engine.run(task.id))
     await wait_for_node(events, Stage.UPLOAD, "web1", NodeStatus.RUNNING)

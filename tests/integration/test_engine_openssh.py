@@ -143,7 +143,8 @@ async def test_a_full_deploy_puts_the_exact_commit_on_every_server(fleet: OpenSS
         assert not list((fleet.roots[name] / "codes/shop/prod/.hoist-upload").iterdir())
     nodes = await fleet.nodes(task)
     for name in SERVERS:
-        assert nodes[(name, "upload")].bytes_sent == task.package_size > 0
+        upload = nodes[(name, "upload")]
+        assert upload.transfer == "full" and upload.bytes_sent > task.package_size > 0
         assert nodes[(name, "deploy")].previous_release is None
 
 

@@ -113,7 +113,7 @@ async def test_drain_lets_running_stages_finish_then_retry_runs_the_rest(fleet3:
     codes = fleet.data / "codes" / "shop" / "prod"
     for name in ("web1", "web2"):
         assert fleet.on_disk(name, runs).read_text() == "ran\n"
-        assert fleet.on_disk(name, codes / ".hoist-upload" / f"{task.version}.tar.gz").is_file()
+        assert fleet.on_disk(name, codes / ".hoist-upload" / f"{task.version}.staged").is_dir()
         assert not fleet.on_disk(name, codes / task.version).exists()  # never unpacked
         assert fleet.live(name) is None
     assert not fleet.on_disk("web3", fleet.data / "codes").exists()

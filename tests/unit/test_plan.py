@@ -31,7 +31,10 @@ def test_release_paths_match_the_original_layout():
     paths = ReleasePaths.of("/data/codes", "/data/prod/", "shop", "prod", "shop-v1-20260101000000")
     assert paths.release_dir == "/data/codes/shop/prod/shop-v1-20260101000000"
     assert paths.link == "/data/prod/shop"
-    assert paths.archive.startswith("/data/codes/shop/prod/.hoist-upload/")
+    assert paths.staged == "/data/codes/shop/prod/.hoist-upload/shop-v1-20260101000000.staged"
+    assert paths.manifest_file(paths.version, "stat") == (
+        "/data/codes/shop/prod/.hoist-manifests/shop-v1-20260101000000.stat"
+    )
 
 
 def test_plan_has_five_local_and_four_server_stages():

@@ -36,9 +36,9 @@ def test_hostile_values_stay_data(tmp_path: Path):
     assert not marker.exists()
 
 
-def test_rollback_to_a_missing_release_exits_4(tmp_path: Path):
+def test_switching_to_a_missing_release_exits_4(tmp_path: Path):
     paths = ReleasePaths.of(str(tmp_path / "codes"), str(tmp_path / "prod"), "shop", "prod", "gone")
-    result = bash(scripts.rollback_to(paths), tmp_path)
+    result = bash(scripts.install_and_switch(paths), tmp_path)
     assert result.returncode == 4 and "release not on this server" in result.stderr
 
 

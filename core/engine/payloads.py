@@ -1,0 +1,135 @@
+"""The bytes each server of one task is sent: built once per base release, shared by all the
+servers that have that base, and started as soon as the package exists (while connections
+are still opening)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
+
+from core.engine.delta import Payload, build_delta, full_payload, plan_delta
+from core.engine.settings import EngineSettings
+from core.errors import HoistError
+from core.source.manifest import Manifest
+from core.status import NodeStatus, Stage, TaskKind
+from core.store.models import DeployTask, StageRun
+from core.transport.job import file_chunks
+
+_log = logging.getLogger(__name__)
+
+
+class Payloads:
+    """The full payload and the deltas of one release (the task's own, or for a rollback the
+    release's), by base version."""
+
+    def __init__(self, settings: EngineSettings, release: DeployTask) -> None:
+        self.settings = settings
+        self.release = release
+        self.archive = settings.package_path(release.id)
+        self._manifest: Manifest | None = None
+        self._deltas: dict[str, asyncio.Task[Payload | str]] = {}
+
+    async def manifest(self) -> Manifest:
+        """The release's manifest (a HoistError when its package is gone)."""
+        if self._manifest is None:
+            self._manifest = await read_manifest(self.settings, self.release)
+            if self._manifest is None or not self.archive.is_file():
+                raise HoistError(
+                    f"the package of {self.release.version} is gone from this Hoist machine; "
+                    "deploy the commit again as a new task"
+                )
+        return self._manifest
+
+    async def full(self) -> Payload:
+        return full_payload(self.archive, await self.manifest())
+
+    def prepare(self, bases: Iterable[str]) -> None:
+        """Start building the deltas from these bases now."""
+        for base in bases:
+            self._delta_task(base)
+
+    async def delta(self, base: str) -> Payload | str:
+        """The delta from release `base`, or why there is none (a sentence)."""
+        return await asyncio.shield(self._delta_task(base))
+
+    def _delta_task(self, base: str) -> asyncio.Task[Payload | str]:
+        if base not in self._deltas:
+            self._deltas[base] = asyncio.create_task(self._build(base))
+        return self._deltas[base]
+
+    async def _build(self, base: str) -> Payload | str:
+        try:
+            manifest = await self.manifest()
+        except HoistError as error:
+            return str(error)
+        base_task = await DeployTask.get_or_none(
+            environment_id=self.release.environment_id, version=base, kind=TaskKind.DEPLOY
+        )
+        base_manifest = await read_manifest(self.settings, base_task) if base_task else None
+        if base_manifest is None:
+            return f"this Hoist has no manifest of {base}"
+        plan = plan_delta(base_manifest, manifest)
+        try:
+            return await asyncio.to_thread(build_delta, self.archive, manifest, plan)
+        except (HoistError, OSError, EOFError) as error:
+            _log.warning("no delta from %s: %s", base, error)
+            return f"no delta from {base}: {error}"
+
+    async def base_manifest_sha256(self, base: str) -> str:
+        task = await DeployTask.get(
+            environment_id=self.release.environment_id, version=base, kind=TaskKind.DEPLOY
+        )
+        found = await read_manifest(self.settings, task)
+        assert found is not None  # a delta was built from it
+        return found.digest
+
+
+async def read_manifest(settings: EngineSettings, task: DeployTask) -> Manifest | None:
+    """A release's manifest as its package stage wrote it, or None when it is gone."""
+    path = settings.manifest_path(task.id)
+
+    def read() -> Manifest | None:
+        try:
+            return Manifest.loads(gzip.decompress(path.read_bytes()))
+        except (OSError, EOFError, HoistError):
+            return None
+
+    return await asyncio.to_thread(read)
+
+
+def write_manifest(settings: EngineSettings, task_id: int, manifest: Manifest) -> None:
+    """Keep a release's manifest beside its package (written aside, then renamed)."""
+    path = settings.manifest_path(task_id)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(gzip.compress(manifest.dumps(), compresslevel=6, mtime=0))
+    partial.replace(path)
+
+
+async def live_releases(env_id: int, servers: Sequence[str], task_id: int) -> dict[str, str]:
+    """The release each server last switched to in this environment, as far as this Hoist
+    knows (the server itself has the last word: a delta checks its link first)."""
+    rows = await (
+        StageRun.filter(
+            task__environment_id=env_id,
+            stage=Stage.DEPLOY,
+            status=NodeStatus.SUCCEEDED,
+            server_name__in=list(servers),
+        )
+        .exclude(task_id=task_id)
+        .order_by("finished_at", "id")
+        .values_list("server_name", "task__version")
+    )
+    return {str(server): str(version) for server, version in rows}
+
+
+async def stream(payload: Payload) -> AsyncIterator[bytes]:
+    """The payload as one input stream: the manifest files, then the tree."""
+    yield payload.meta
+    if isinstance(payload.tree, Path):
+        async for chunk in file_chunks(payload.tree):
+            yield chunk
+    else:
+        yield payload.tree

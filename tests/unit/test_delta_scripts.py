@@ -1,0 +1,222 @@
+"""Staging a release from a delta, run with this machine's bash, coreutils and GNU tar on a
+folder laid out as a server's: the scripts and the manifests must agree byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from core.engine import scripts
+from core.engine.delta import Payload, build_delta, full_payload, plan_delta
+from core.engine.plan import ReleasePaths
+from core.source.package import Archive, build_archive
+
+Tree = dict[str, bytes | str | None]
+"""Path → bytes (a file, 0644 unless named executable), str (a symlink target), None (an
+empty directory)."""
+
+EXEC = b"#!/bin/sh\necho run\n"
+
+
+def write_tree(root: Path, tree: Tree, executable: frozenset[str] = frozenset()) -> Path:
+    root.mkdir(parents=True)
+    for rel, content in tree.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            path.mkdir()
+        elif isinstance(content, str):
+            path.symlink_to(content)
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+            path.chmod(0o755 if rel in executable else 0o644)
+    return root
+
+
+async def archive_of(
+    tmp: Path, name: str, tree: Tree, executable: frozenset[str] = frozenset()
+) -> Archive:
+    workspace = write_tree(tmp / "src" / name, tree, executable)
+    return await build_archive(workspace, tmp / f"{name}.tgz")
+
+
+class Server:
+    """A server's folders on this machine: releases under codes/, the link under prod/."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def paths(self, version: str) -> ReleasePaths:
+        return ReleasePaths.of(
+            str(self.root / "codes"), str(self.root / "prod"), "shop", "prod", version
+        )
+
+    def run(self, script: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            ["bash", "-c", script], input=stdin, capture_output=True, cwd=self.root, check=False
+        )
+
+    def stage(
+        self, version: str, archive: Archive, payload: Payload, base: str | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        tree = payload.tree.read_bytes() if isinstance(payload.tree, Path) else payload.tree
+        delta = None
+        if base is not None:
+            delta = scripts.DeltaBase(base, self.manifest_sha(base), payload.sent_sha256)
+        script = scripts.stage_release(
+            self.paths(version),
+            meta_size=len(payload.meta),
+            listing_sha256=archive.manifest.listing_digest(),
+            base=delta,
+        )
+        return self.run(script, payload.meta + tree)
+
+    def manifest_sha(self, version: str) -> str:
+
+        return hashlib.sha256(
+            Path(self.paths(version).manifest_file(version, "manifest")).read_bytes()
+        ).hexdigest()
+
+    def install(self, version: str) -> subprocess.CompletedProcess[bytes]:
+        return self.run(scripts.install_and_switch(self.paths(version)))
+
+    def live(self) -> Path:
+        return (self.root / "prod" / "shop").resolve()
+
+
+def tree_on_disk(root: Path) -> dict[str, tuple[str, int, bytes]]:
+    found: dict[str, tuple[str, int, bytes]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            rel = str(path.relative_to(root))
+            st = path.lstat()
+            if path.is_symlink():
+                found[rel] = ("l", 0, os.readlink(path).encode())
+            elif path.is_dir():
+                found[rel] = ("d", st.st_mode & 0o7777, b"")
+            else:
+                found[rel] = ("f", st.st_mode & 0o7777, path.read_bytes())
+    return found
+
+
+V1: Tree = {
+    "app.py": b"print('v1')\n",
+    "lib/util.py": b"def util(): return 1\n",
+    "lib/old_name.py": b"renamed in v2\n",
+    "bin/run": EXEC,
+    "conf/settings.ini": b"[a]\nb = 1\n",
+    "static/logo.svg": b"<svg/>",
+    "current": "static/logo.svg",
+    "gone.txt": b"deleted in v2\n",
+    "becomes_dir": b"a file in v1\n",
+    "empty": None,
+}
+V2: Tree = {
+    "app.py": b"print('v2')\n",  # changed
+    "lib/util.py": b"def util(): return 1\n",  # same
+    "lib/new_name.py": b"renamed in v2\n",  # renamed
+    "bin/run": EXEC,  # chmod -x
+    "conf/settings.ini": b"[a]\nb = 1\n",
+    "static/logo.svg": b"<svg/>",
+    "current": "app.py",  # symlink retargeted
+    "becomes_dir/inner.txt": b"a directory in v2\n",  # file replaced by a directory
+    "added.txt": b"new in v2\n",  # added
+    "empty": None,
+    "empty2/deeper": None,
+}
+
+
+async def test_a_full_release_then_a_delta_builds_the_exact_tree(tmp_path: Path) -> None:
+    server = Server(tmp_path / "server")
+    a1 = await archive_of(tmp_path, "v1", V1, frozenset({"bin/run"}))
+    a2 = await archive_of(tmp_path, "v2", V2)
+
+    full = server.stage("v1", a1, full_payload(a1.path, a1.manifest))
+    assert full.returncode == 0, full.stdout
+    assert server.install("v1").returncode == 0
+    assert server.live().name == "v1"
+    v1_tree = tree_on_disk(server.live())
+    assert v1_tree == tree_on_disk(tmp_path / "src" / "v1")
+    v1_inode = (server.live() / "lib/util.py").stat().st_ino
+
+    plan = plan_delta(a1.manifest, a2.manifest)
+    assert sorted(plan.sent) == ["added.txt", "app.py", "becomes_dir/inner.txt", "bin/run"]
+    assert plan.moved == [("lib/old_name.py", "lib/new_name.py")]
+    payload = build_delta(a2.path, a2.manifest, plan)
+    staged = server.stage("v2", a2, payload, base="v1")
+    assert staged.returncode == 0, staged.stdout
+    assert server.install("v2").returncode == 0, server.install("v2").stderr
+
+    live = server.live()
+    assert live.name == "v2"
+    assert tree_on_disk(live) == tree_on_disk(tmp_path / "src" / "v2")
+    assert (live / "lib/util.py").stat().st_ino == v1_inode  # a hard link, not a copy
+    assert (live / "bin/run").stat().st_ino != (live.parent / "v1/bin/run").stat().st_ino
+    assert tree_on_disk(live.parent / "v1") == v1_tree  # the base is untouched
+    manifests = Path(server.paths("v2").manifests)
+    assert sorted(p.name for p in manifests.iterdir()) == [
+        f"{v}.{s}" for v in ("v1", "v2") for s in ("manifest", "paths", "stat")
+    ]
+    assert not (live / ".hoist-manifests").exists()
+
+
+async def test_a_changed_live_release_refuses_the_delta(tmp_path: Path) -> None:
+    server = Server(tmp_path / "server")
+    a1 = await archive_of(tmp_path, "v1", V1)
+    a2 = await archive_of(tmp_path, "v2", V2)
+    assert server.stage("v1", a1, full_payload(a1.path, a1.manifest)).returncode == 0
+    assert server.install("v1").returncode == 0
+    with (server.live() / "lib/util.py").open("a") as handle:
+        handle.write("# hot fix on the server\n")
+
+    payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
+    refused = server.stage("v2", a2, payload, base="v1")
+    assert refused.returncode == scripts.BASE_CHANGED
+    assert b"changed since it was installed" in refused.stdout
+    assert not Path(server.paths("v2").staged).exists()
+
+
+async def test_a_delta_on_another_base_says_what_is_live(tmp_path: Path) -> None:
+    server = Server(tmp_path / "server")
+    a1 = await archive_of(tmp_path, "v1", V1)
+    a2 = await archive_of(tmp_path, "v2", V2)
+    assert server.stage("v1", a1, full_payload(a1.path, a1.manifest)).returncode == 0
+    assert server.install("v1").returncode == 0
+    assert server.stage("v2", a2, full_payload(a2.path, a2.manifest)).returncode == 0
+    assert server.install("v2").returncode == 0
+
+    payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
+    wrong = server.stage("v3", a2, payload, base="v1")
+    assert wrong.returncode == scripts.NOT_LIVE and wrong.stdout.strip() == b"live: v2"
+
+
+async def test_a_tree_that_is_not_the_manifest_is_never_installed(tmp_path: Path) -> None:
+    server = Server(tmp_path / "server")
+    a1 = await archive_of(tmp_path, "v1", V1)
+    other = await archive_of(tmp_path, "other", {**V1, "extra.txt": b"not in v1\n"})
+    wrong = full_payload(other.path, a1.manifest)  # v1's manifest, another tree
+    result = server.stage("v1", a1, wrong)
+    assert result.returncode == scripts.MISMATCH
+    assert b"does not match its manifest" in result.stdout
+    assert server.install("v1").returncode == 4  # nothing staged, nothing there
+    assert not (tmp_path / "server" / "prod" / "shop").exists()
+
+
+@pytest.mark.parametrize("name", ["with space.txt", "ünïcode.txt", "new\nline.txt", "-dash"])
+async def test_awkward_names_survive_a_delta(tmp_path: Path, name: str) -> None:
+    server = Server(tmp_path / "server")
+    a1 = await archive_of(tmp_path, "v1", {name: b"same\n", "x": b"1\n"})
+    a2 = await archive_of(tmp_path, "v2", {name: b"same\n", "x": b"2\n", f"sub/{name}": b"n\n"})
+    assert server.stage("v1", a1, full_payload(a1.path, a1.manifest)).returncode == 0
+    assert server.install("v1").returncode == 0
+    payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
+    staged = server.stage("v2", a2, payload, base="v1")
+    assert staged.returncode == 0, staged.stdout
+    assert server.install("v2").returncode == 0
+    assert tree_on_disk(server.live()) == tree_on_disk(tmp_path / "src" / "v2")
