@@ -82,6 +82,12 @@ class OpenSSHServer:
         host_key = self.host_key_line
         return Target(name, self.address, self.port, self.user, private_key, host_key, jump)
 
+    @property
+    def pid(self) -> int:
+        """The process that holds this server's mount namespace (and runs sshd)."""
+        assert self._process is not None, "not started"
+        return self._process.pid
+
     async def __aenter__(self) -> OpenSSHServer:
         await self.start()
         return self
