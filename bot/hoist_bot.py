@@ -193,6 +193,8 @@ class HoistBot:
             seconds_between(node.started_at, node.finished_at),
             node.error,
             node.bytes_sent,
+            node.files_sent,
+            node.transfer,
         )
         return log_snippet(task_id, view, node.output.splitlines()[-SNIPPET_LINES:])
 

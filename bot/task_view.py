@@ -95,6 +95,8 @@ async def task_view(task_id: int, changes: ChangeCache, *, log_url: str | None =
                 seconds_between(n.started_at, n.finished_at),
                 n.error,
                 n.bytes_sent,
+                n.files_sent,
+                n.transfer,
             )
             for n in nodes
         ),

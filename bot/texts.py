@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from core.engine.summary import size as size  # re-exported: texts speak in sizes too
+
 # --- mrkdwn safety --------------------------------------------------------------------------------
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{8,}")
@@ -126,18 +128,6 @@ def duration(seconds: float) -> str:
     if hours:
         return f"{hours}h {minutes:02d}m"
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
-
-
-def size(count: int) -> str:
-    """Bytes in decimal units: `512 B`, `12.3 MB`."""
-    if count < 1000:
-        return f"{count} B"
-    value = count / 1000
-    for unit in ("kB", "MB"):
-        if value < 1000:
-            return f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
 
 
 # --- Tasks ----------------------------------------------------------------------------------------
@@ -304,6 +294,15 @@ def elapsed(seconds: float) -> str:
 
 def bytes_sent(count: int) -> str:
     return f"📦 {size(count)} sent"
+
+
+def sent(summary: str) -> str:
+    """How the release reached the servers, e.g. `📦 3 files, 14.2 kB to 50 servers · …`."""
+    return f"📦 {summary}"
+
+
+def stage_times(summary: str) -> str:
+    return f"Time per stage: {summary}"
 
 
 def status_counts(counts: dict[str, int]) -> str:

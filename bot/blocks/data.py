@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.engine.rollout import Step
+from core.engine.summary import NodeFacts
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,20 @@ class NodeView:
     seconds: float | None = None
     error: str = ""
     bytes_sent: int = 0
+    files_sent: int = 0
+    transfer: str = ""
+    """How an upload sent the release: delta, full, none, or "" (nothing yet)."""
+
+    def facts(self) -> NodeFacts:
+        return NodeFacts(
+            self.stage,
+            self.server,
+            self.status,
+            self.seconds,
+            self.bytes_sent,
+            self.files_sent,
+            self.transfer,
+        )
 
 
 @dataclass(frozen=True)

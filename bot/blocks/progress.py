@@ -15,6 +15,7 @@ from typing import Any
 from bot import texts
 from bot.blocks.actions import MAX_FALLBACK, MAX_TEXT, PROGRESS_BLOCK, Block, context, section
 from bot.blocks.data import NodeView, TaskView
+from core.engine.summary import stage_timings, timing_text, transfer_text, transfers
 from core.engine.views import chain_state
 from core.status import LOCAL_STAGES, SERVER_STAGES, Stage
 
@@ -38,6 +39,9 @@ def progress_blocks(view: TaskView, now: datetime | None = None) -> list[Block]:
     else:
         blocks += _server_summary(view, servers)
     blocks.append(context(_summary(view, servers, now)))
+    timing = timing_text(stage_timings(n.facts() for n in view.nodes))
+    if timing:
+        blocks.append(context(texts.stage_times(timing)))
     return blocks
 
 
@@ -160,7 +164,11 @@ def _summary(view: TaskView, servers: list[str], now: datetime | None) -> str:
     seconds = elapsed_seconds(view, now)
     if seconds is not None:
         parts.append(texts.elapsed(seconds))
-    parts.append(texts.bytes_sent(sum(n.bytes_sent for n in view.nodes)))
+    found = transfers(n.facts() for n in view.nodes)
+    if found is not None:
+        parts.append(texts.sent(transfer_text(found, lambda name: texts.code(name, _NAME))))
+    else:
+        parts.append(texts.bytes_sent(sum(n.bytes_sent for n in view.nodes)))
     return "   ·   ".join(parts)
 
 

@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from bot.web.redact import redact
-from core.engine.views import plan_rows, seconds_between, task_row
+from core.engine.summary import stage_timings, timing_text, transfer_text, transfers
+from core.engine.views import node_facts, plan_rows, seconds_between, task_row
 from core.status import LOCAL_STAGES, SERVER_STAGES, Stage
 from core.store.models import Approval, DeployTask, StageRun
 
@@ -25,6 +26,8 @@ NODE_FIELDS = (
     "exit_status",
     "error",
     "bytes_sent",
+    "files_sent",
+    "transfer",
 )
 STAGE_ORDER = {stage: i for i, stage in enumerate(LOCAL_STAGES + SERVER_STAGES + (Stage.HEALTH,))}
 
@@ -48,6 +51,8 @@ def node_state(node: StageRun) -> dict[str, Any]:
         "exit_status": node.exit_status,
         "error": redact(node.error) or None,
         "bytes_sent": node.bytes_sent,
+        "files_sent": node.files_sent,
+        "transfer": node.transfer or None,
     }
 
 
@@ -78,6 +83,10 @@ async def task_state(task_id: int) -> dict[str, Any] | None:
     ]
     row["steps"] = plan_rows(task, nodes)
     row["nodes"] = [node_state(n) for n in nodes]
+    facts = [node_facts(n) for n in nodes]
+    sent = transfers(facts)
+    row["transfer"] = transfer_text(sent) if sent else None
+    row["timing"] = timing_text(stage_timings(facts)) or None
     return row
 
 

@@ -15,6 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from core.engine.events import Event, EventBus, NodeChanged, Subscription, TaskChanged
+from core.engine.summary import NodeFacts, stage_timings, timing_text, transfer_text, transfers
+from core.engine.views import node_facts
 from core.status import LOCAL_STAGES, SERVER_STAGES, NodeStatus, Stage, TaskStatus
 from core.store.models import DeployTask, StageRun
 
@@ -39,6 +41,8 @@ class Board:
     steps: dict[str, int] = field(default_factory=dict)
     """Server → the rollout step (from 1) that reaches it; empty without a plan."""
     plan: str = ""
+    facts: dict[tuple[str, Stage], NodeFacts] = field(default_factory=dict)
+    """What each node reported when it last changed: time taken, bytes and files sent."""
 
     @classmethod
     async def load(cls, task: DeployTask) -> Board:
@@ -51,6 +55,7 @@ class Board:
             board.steps.update(dict.fromkeys(step["servers"], number))
         for node in await StageRun.filter(task=task).order_by("id"):
             board.cells[(node.server_name, Stage(node.stage))] = NodeStatus(node.status)
+            board.facts[(node.server_name, Stage(node.stage))] = node_facts(node)
         return board
 
     def apply(self, event: Event) -> str | None:
@@ -60,6 +65,15 @@ class Board:
             return f"task {event.status}"
         if isinstance(event, NodeChanged):
             self.cells[(event.server, event.stage)] = event.status
+            self.facts[(event.server, event.stage)] = NodeFacts(
+                stage=str(event.stage),
+                server=event.server,
+                status=str(event.status),
+                seconds=event.seconds,
+                bytes_sent=event.bytes_sent,
+                files_sent=event.files_sent,
+                transfer=event.transfer,
+            )
             where = event.server or "local"
             detail = f": {event.error}" if event.error and event.status == NodeStatus.FAILED else ""
             return f"{where} {event.stage} {event.status}{detail}"
@@ -102,8 +116,21 @@ def render(board: Board) -> Group:
     parts: list[Table | Text] = [table]
     if board.status == TaskStatus.PAUSED:
         parts.append(Text(PAUSED_NOTE, style="bold yellow"))
+    parts.extend(Text(line, style="cyan") for line in summary_lines(board))
     parts.append(Text("\n".join(board.log), style="dim"))
     return Group(*parts)
+
+
+def summary_lines(board: Board) -> list[str]:
+    """What the release sent and where its time went, once there is something to say."""
+    lines = []
+    sent = transfers(board.facts.values())
+    if sent is not None:
+        lines.append(f"sent: {transfer_text(sent)}")
+    timing = timing_text(stage_timings(board.facts.values()))
+    if timing:
+        lines.append(f"time per stage: {timing}")
+    return lines
 
 
 def _mark(board: Board, server: str, stage: Stage) -> Text:
@@ -132,6 +159,8 @@ async def follow(
                 await _pump(subscription, job, update)
         else:
             await _pump(subscription, job, lambda event: _echo(board, event))
+            for line in summary_lines(board):
+                click.echo(line)
         return await job
     finally:
         subscription.close()

@@ -12,6 +12,7 @@ from core.cli.deploy import make_engine
 from core.cli.output import emit_rows, json_option
 from core.cli.runtime import CliState, with_database
 from core.engine.releases import read_releases
+from core.engine.summary import size
 from core.engine.views import task_detail, task_row
 from core.errors import NotFoundError
 from core.inventory.lookup import get_environment, get_project
@@ -67,6 +68,10 @@ async def tasks_show(state: CliState, task_id: int, tail: int, as_json: bool) ->
         click.echo(line)
     if detail["reason"]:
         click.echo(f"  why: {detail['reason']}")
+    if detail["transfer"]:
+        click.echo(f"  sent: {detail['transfer']}")
+    if detail["timing"]:
+        click.echo(f"  time per stage: {detail['timing']}")
     if detail["status"] == "paused":
         since = f" since {detail['paused_at']}" if detail["paused_at"] else ""
         until = (
@@ -82,9 +87,20 @@ async def tasks_show(state: CliState, task_id: int, tail: int, as_json: bool) ->
         where = node["server"] or "local"
         seconds = f" {node['seconds']:.1f}s" if node["seconds"] is not None else ""
         error = f": {node['error']}" if node["error"] else ""
-        click.echo(f"  {where:<20} {node['stage']:<14} {node['status']}{seconds}{error}")
+        click.echo(
+            f"  {where:<20} {node['stage']:<14} {node['status']}{seconds}{_sent(node)}{error}"
+        )
         for line in node["output"].splitlines() if node["output"] else []:
             click.echo(f"      {line}")
+
+
+def _sent(node: dict[str, Any]) -> str:
+    """`  delta: 3 files, 14.2 KB` beside an upload node that sent something."""
+    if node["transfer"] == "delta":
+        return f"  delta: {node['files_sent']} files, {size(node['bytes_sent'])}"
+    if node["transfer"] == "full":
+        return f"  whole release: {size(node['bytes_sent'])} ({node['transfer_note']})"
+    return ""
 
 
 STEP_MARKS = {

@@ -30,6 +30,10 @@ class NodeChanged:
     status: NodeStatus
     exit_status: int | None = None
     error: str = ""
+    seconds: float | None = None
+    bytes_sent: int = 0
+    files_sent: int = 0
+    transfer: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.engine.events import EventBus, LogLine, NodeChanged, TaskChanged
 from core.engine.output import NodeOutput
+from core.engine.views import seconds_between
 from core.errors import ConflictError
 from core.status import NodeStatus, TaskStatus, check_node_move, check_task_move
 from core.store.models import DeployTask, StageRun
@@ -111,5 +112,9 @@ class Recorder:
                 new,
                 node.exit_status,
                 node.error,
+                seconds_between(node.started_at, node.finished_at),
+                node.bytes_sent,
+                node.files_sent,
+                node.transfer,
             )
         )

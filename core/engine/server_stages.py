@@ -11,6 +11,7 @@ from core.engine.payloads import Payloads, stream
 from core.engine.plan import ReleasePaths
 from core.engine.settings import EngineSettings
 from core.engine.steps import StepResult, Work
+from core.engine.summary import DELTA, FULL, NONE
 from core.errors import HoistError
 from core.health.check import check_health
 from core.health.spec import HealthCheck
@@ -199,10 +200,6 @@ class ServerStages:
         if node is None or not node.previous_release:
             return None
         return node.previous_release.rstrip("/").rsplit("/", 1)[-1]
-
-
-DELTA, FULL, NONE = "delta", "full", "none"
-"""How an upload node sent the release: changed files only, whole, or not at all."""
 
 
 def _sent(size: int, files: int, transfer: str) -> dict[str, object]:

@@ -12,6 +12,13 @@ from typing import Any
 
 from core.engine import rollout
 from core.engine.rollout import Step
+from core.engine.summary import (
+    NodeFacts,
+    stage_timings,
+    timing_text,
+    transfer_text,
+    transfers,
+)
 from core.store.models import DeployTask, StageRun
 
 STEP_STATES = ("done", "failed", "running", "next", "pending", "skipped")
@@ -74,6 +81,9 @@ def node_row(node: StageRun, *, tail: int | None = None) -> dict[str, Any]:
         "exit_status": node.exit_status,
         "error": node.error or None,
         "bytes_sent": node.bytes_sent,
+        "files_sent": node.files_sent,
+        "transfer": node.transfer or None,
+        "transfer_note": node.transfer_note or None,
         "previous_release": node.previous_release,
         "output": output,
     }
@@ -121,7 +131,28 @@ async def task_detail(task: DeployTask, *, tail: int = 20) -> dict[str, Any]:
         if getattr(task, f"hook_{stage}")
     }
     row["steps"] = plan_rows(task, nodes)
+    facts = [node_facts(n) for n in nodes]
+    sent = transfers(facts)
+    timings = stage_timings(facts)
+    row["transfer"] = transfer_text(sent) if sent else None
+    row["timing"] = timing_text(timings) or None
+    row["timings"] = [
+        {"stage": t.stage, "nodes": t.nodes, "median": t.median, "slowest": t.slowest}
+        for t in timings
+    ]
     return row
+
+
+def node_facts(node: StageRun) -> NodeFacts:
+    return NodeFacts(
+        stage=str(node.stage),
+        server=node.server_name,
+        status=str(node.status),
+        seconds=seconds_between(node.started_at, node.finished_at),
+        bytes_sent=node.bytes_sent,
+        files_sent=node.files_sent,
+        transfer=node.transfer,
+    )
 
 
 def plan_rows(task: DeployTask, nodes: Iterable[StageRun]) -> list[dict[str, Any]]:

@@ -51,15 +51,27 @@ def test_a_failed_deploy_exits_1_and_retry_fixes_it(shop, tmp_path: Path):
     for name in SERVERS:
         ((roots / name) if roots.exists() else data).joinpath("prod", "ready").touch()
     out = ok(hoist("retry", "1"))
-    assert "upload" not in out  # only the failed hooks ran again
+    assert "web1 upload" not in out and "web2 upload" not in out  # only the failed hooks ran
     assert "task #1 succeeded" in out
 
 
 def test_tasks_show_and_releases(shop):
-    hoist, _, _ = shop
-    ok(hoist("deploy", "shop", "prod"))
+    hoist, repo, _ = shop
+    first = ok(hoist("deploy", "shop", "prod"))
+    assert "sent: whole release" in first and "time per stage: start" in first
     text = ok(hoist("tasks", "show", "1"))
     assert "web2" in text and "deploy" in text and "succeeded" in text
+    assert (
+        "whole release: " in text and "(the server has no release of this environment yet)" in text
+    )
+    repo.commit({"index.html": "v2\n"}, "second")
+    second = ok(hoist("deploy", "shop", "prod"))
+    assert "sent: 1 files" in second and "to 2 servers" in second
+    detail = json.loads(ok(hoist("tasks", "show", "2", "--json")))
+    uploads = [n for n in detail["nodes"] if n["stage"] == "upload"]
+    assert {(n["transfer"], n["files_sent"]) for n in uploads} == {("delta", 1)}
+    assert [t["stage"] for t in detail["timings"]][:2] == ["start", "download"]
+    assert "  delta: 1 files" in ok(hoist("tasks", "show", "2"))
     rows = json.loads(ok(hoist("releases", "shop", "prod", "--json")))
     version = json.loads(ok(hoist("tasks", "list", "--json")))[0]["version"]
     assert [(r["server"], r["live"], r["error"]) for r in rows] == [

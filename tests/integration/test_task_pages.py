@@ -122,7 +122,10 @@ async def test_the_state_matches_the_database(site: Site):
     assert state["approvals"][0]["decision"] == "approve"
     assert task.finished_at and task.started_at
     assert state["seconds"] == round((task.finished_at - task.started_at).total_seconds(), 3)
-    assert state["steps"] == (await task_detail(task))["steps"]
+    detail = await task_detail(task)
+    assert state["steps"] == detail["steps"]
+    assert state["transfer"] == detail["transfer"] and "in all" in state["transfer"]
+    assert state["timing"] == detail["timing"] and "package" in state["timing"]
     runs = {n.id: n for n in await StageRun.filter(task=task)}
     assert {n["id"] for n in state["nodes"]} == set(runs)
     for node in state["nodes"]:
@@ -134,6 +137,7 @@ async def test_the_state_matches_the_database(site: Site):
             str(run.status),
         )
         assert node["bytes_sent"] == run.bytes_sent and node["exit_status"] == run.exit_status
+        assert (node["files_sent"], node["transfer"]) == (run.files_sent, run.transfer or None)
         assert node["error"] == (run.error or None)
         assert "output" not in node
     keys = [n["key"] for n in state["nodes"]]

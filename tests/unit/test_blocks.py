@@ -202,6 +202,31 @@ def test_changes_are_listed_up_to_a_limit_then_counted():
     assert changes.count("• ") == 10 and changes.endswith("_and 20 more_")
 
 
+def test_a_delta_release_says_what_it_sent_and_where_the_time_went():
+    servers, nodes = fleet(["done", "done", "done"])
+
+    def uploaded(node: NodeView) -> NodeView:
+        if node.stage != "upload":
+            return node
+        if node.server == "web-3":  # its live release could not be trusted: sent whole
+            return replace(node, transfer="full")
+        return replace(node, transfer="delta", files_sent=3, bytes_sent=14_200)
+
+    view = task(
+        status="succeeded",
+        servers=servers,
+        nodes=tuple(uploaded(n) for n in nodes),
+        started_at=T0,
+        finished_at=NOW,
+    )
+    message = task_message(view, now=NOW)
+    assert_snapshot("delta_release", message)
+    notes = [e["text"] for b in message["blocks"] for e in b.get("elements", []) if "text" in e]
+    sent = "3 files, 14.2 kB to 2 servers · whole release (1.5 MB) to 1 server: `web-3`"
+    assert any(sent in note for note in notes), notes
+    assert any("Time per stage: start 1.5 s" in n and "upload 2.0 s" in n for n in notes), notes
+
+
 def test_end_states_offer_retry_rollback_and_logs():
     failed = task_message(replace(running_task(), status="failed", log_url="https://ci/42"))
     assert button_ids(failed) == [ids.RETRY, ids.ROLLBACK, ids.VIEW_LOGS]

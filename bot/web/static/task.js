@@ -86,6 +86,8 @@
     fact(dl, "Started", s.started_at ? new Date(s.started_at).toLocaleString() : "not yet");
     fact(dl, "Finished", s.finished_at ? new Date(s.finished_at).toLocaleString() : "");
     fact(dl, "Duration", formatSeconds(elapsed(s)));
+    fact(dl, "Sent", s.transfer);
+    fact(dl, "Time per stage", s.timing);
     if (s.steps.length > 1) fact(dl, "Plan", s.steps.map(function (p) {
       return p.step + ". " + p.text + " — " + p.state;
     }).join("; "));
