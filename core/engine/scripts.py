@@ -36,6 +36,10 @@ STAT_FILES = "TZ=UTC xargs -0r stat -c '%i %s %y' --"
 """Prints inode, size and change time of each NUL-separated path on standard input: taken when
 a release is installed, and again before a release is linked from it."""
 
+GONE = 4
+"""Exit status of `install_and_switch` when the server has the release neither staged nor
+installed."""
+
 NOT_LIVE, BASE_CHANGED, CANNOT_LINK, MISMATCH = 3, 4, 5, 6
 """Exit statuses of `stage_release`: the base is not what the server points at (it prints
 `live: <name>`), the base's files changed since it was installed (or it has no manifest), the
@@ -137,7 +141,7 @@ def install_and_switch(paths: ReleasePaths) -> str:
             f"> {target['stat']}",
             f"  rm -rf {meta}",
             f"elif [ ! -d {release} ]; then",
-            "  echo 'release not on this server' >&2; exit 4",
+            f"  echo 'release not on this server' >&2; exit {GONE}",
             "fi",
             switch_link(paths.link, paths.release_dir),
         ]
@@ -156,11 +160,21 @@ def switch_link(link: str, target: str, link_tmp: str | None = None) -> str:
     )
 
 
-def list_releases(paths: ReleasePaths) -> str:
-    """Print `live <target>` then one release folder name per line."""
+def list_releases(paths: ReleasePaths, *, clear_uploads: bool = False) -> str:
+    """Print `live <target>` then one release folder name per line. With `clear_uploads`,
+    first remove what other tasks left half-staged (a cancel, a crash): only one task runs
+    per environment, and its own staged release was moved into place already."""
+    clear = []
+    if clear_uploads:
+        uploads = q(posixpath_dir(paths.staged))
+        clear = [
+            f"[ ! -d {uploads} ] || find {uploads} -mindepth 1 -maxdepth 1 "
+            f"! -name {q(paths.version + '.*')} -exec rm -rf {{}} +"
+        ]
     return "\n".join(
         [
             "set -eu",
+            *clear,
             f'echo "live $(readlink {q(paths.link)} || true)"',
             f"[ -d {q(paths.codes_dir)} ] || exit 0",
             f"cd {q(paths.codes_dir)}",

@@ -148,6 +148,12 @@ class ServerStages:
         """Move the staged release into place and switch to it; with nothing staged (a
         rollback, or a rollout step undone and retried) switch to the release already there."""
         result = await self.run(scripts.install_and_switch(self.paths))
+        if result.exit_status == scripts.GONE and self.ctx.task.kind == TaskKind.DEPLOY:
+            output.line("the staged release is gone from the server (cleaned up?): staging again")
+            staged = await self.upload(output)
+            if staged.exit_status != 0:
+                return staged
+            result = await self.run(scripts.install_and_switch(self.paths))
         lines = result.output.splitlines()
         previous = None
         if lines and lines[0].startswith(scripts.PREVIOUS):
@@ -184,7 +190,7 @@ class ServerStages:
         """Remove old releases beyond `keep`; never the live one or the one before it."""
         from core.engine.plan import releases_to_remove
 
-        listing = await self.run(scripts.list_releases(self.paths))
+        listing = await self.run(scripts.list_releases(self.paths, clear_uploads=True))
         lines = listing.output.splitlines()
         live = lines[0].removeprefix("live ").strip() if lines else ""
         names = [line for line in lines[1:] if line and not line.startswith(".")]

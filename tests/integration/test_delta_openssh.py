@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from core.status import NodeStatus, TaskKind, TaskStatus
+from core.engine.requests import HookChoice
+from core.status import HookStage, NodeStatus, TaskKind, TaskStatus
 from core.store.models import DeployTask, StageRun
 from tests.opensshfleet import (
     ALICE,
@@ -104,6 +105,8 @@ async def test_a_delta_sends_only_what_changed_and_links_the_rest(fleet: OpenSSH
     assert first.status == TaskStatus.SUCCEEDED, await fleet.describe(first)
     assert {n.transfer for n in (await uploads(first)).values()} == {"full"}
     old_trees = {name: files_of(release_dir(fleet, name, first)) for name in SERVERS}
+    leftover = fleet.roots["web1"] / CODES / ".hoist-upload" / "shop-v0-20200101000000.staged"
+    leftover.mkdir(parents=True)  # what a task cancelled long ago left behind
 
     second_commit(fleet)
     second = await fleet.deploy()
@@ -230,3 +233,18 @@ async def test_e_a_filesystem_that_cannot_hard_link_gets_the_whole_release(
     assert {nodes[n].transfer for n in ("web1", "web3")} == {"delta"}
     assert_live(fleet, second)
     assert nodes["web2"].status == NodeStatus.SUCCEEDED
+
+
+async def test_f_a_staged_release_lost_before_the_switch_is_staged_again(
+    fleet: OpenSSHFleet,
+) -> None:
+    first = await fleet.deploy()
+    assert first.status == TaskStatus.SUCCEEDED, await fleet.describe(first)
+    second_commit(fleet)
+    wipe = f"rm -rf {DATA}/{CODES}/.hoist-upload"  # between the upload and the switch
+    second = await fleet.deploy(hooks={HookStage.PRE_DEPLOY: HookChoice(script=wipe)})
+
+    assert second.status == TaskStatus.SUCCEEDED, await fleet.describe(second)
+    assert_live(fleet, second)
+    deploys = await StageRun.filter(task=second, stage="deploy")
+    assert all("staging again" in node.output for node in deploys)

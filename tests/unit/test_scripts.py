@@ -73,3 +73,14 @@ def test_list_and_remove_releases(tmp_path: Path):
     ]
     bash(scripts.remove_releases(paths, ["shop-v1-20260101000000"]), tmp_path)
     assert [p.name for p in Path(paths.codes_dir).iterdir()] == ["shop-v2-20260101000001"]
+
+
+def test_clearing_uploads_keeps_only_the_current_release(tmp_path: Path):
+    paths = ReleasePaths.of(str(tmp_path / "codes"), str(tmp_path / "prod"), "shop", "prod", "v2")
+    uploads = Path(paths.staged).parent
+    for name in ("v1.staged", "v1.meta", "v0.tar.gz", "v2.staged", "v2.meta"):
+        (uploads / name).mkdir(parents=True)
+    bash(scripts.list_releases(paths, clear_uploads=True), tmp_path)
+    assert sorted(p.name for p in uploads.iterdir()) == ["v2.meta", "v2.staged"]
+    bash(scripts.list_releases(paths), tmp_path)  # a plain listing changes nothing
+    assert sorted(p.name for p in uploads.iterdir()) == ["v2.meta", "v2.staged"]
