@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import tarfile
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from core.engine.delta import Payload, build_delta, full_payload, plan_delta
 from core.engine.settings import EngineSettings
 from core.errors import HoistError
 from core.source.manifest import Manifest
+from core.source.package import manifest_of_archive
 from core.status import NodeStatus, Stage, TaskKind
 from core.store.models import DeployTask, StageRun
 from core.transport.job import file_chunks
@@ -88,14 +90,22 @@ class Payloads:
 
 
 async def read_manifest(settings: EngineSettings, task: DeployTask) -> Manifest | None:
-    """A release's manifest as its package stage wrote it, or None when it is gone."""
+    """A release's manifest as its package stage wrote it; taken from its package (and kept)
+    when the package is older than manifests; None when both are gone."""
     path = settings.manifest_path(task.id)
+    archive = settings.package_path(task.id)
 
     def read() -> Manifest | None:
         try:
             return Manifest.loads(gzip.decompress(path.read_bytes()))
         except (OSError, EOFError, HoistError):
+            pass
+        try:
+            manifest = manifest_of_archive(archive)
+        except (OSError, EOFError, tarfile.TarError, HoistError):
             return None
+        write_manifest(settings, task.id, manifest)
+        return manifest
 
     return await asyncio.to_thread(read)
 

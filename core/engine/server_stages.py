@@ -228,7 +228,7 @@ def _why_not(result: RunResult, base: str) -> tuple[str | None, str]:
             return None, "the server has no live release of this environment"
         return live, f"the server points at {live}, not {base}"
     reasons = {
-        scripts.BASE_CHANGED: "the live release is not as it was installed",
+        scripts.BASE_CHANGED: "the live release cannot be trusted",
         scripts.CANNOT_LINK: "the server's filesystem refused a hard link",
         scripts.MISMATCH: "the delta did not rebuild the release exactly",
     }

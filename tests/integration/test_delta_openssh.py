@@ -151,7 +151,10 @@ async def test_b_a_changed_live_release_gets_the_whole_release(fleet: OpenSSHFle
     assert_live(fleet, second)
     nodes = await uploads(second)
     assert nodes["web2"].transfer == "full"
-    assert "not as it was installed" in nodes["web2"].transfer_note
+    assert nodes["web2"].transfer_note == (
+        "the live release cannot be trusted "
+        "(files of the live release changed since it was installed)"
+    )
     assert "files of the live release changed since it was installed" in nodes["web2"].output
     assert {nodes[n].transfer for n in ("web1", "web3")} == {"delta"}
     assert hot_fixed.read_text().endswith("# edited on the server\n")  # left as it was
@@ -248,3 +251,17 @@ async def test_f_a_staged_release_lost_before_the_switch_is_staged_again(
     assert_live(fleet, second)
     deploys = await StageRun.filter(task=second, stage="deploy")
     assert all("staging again" in node.output for node in deploys)
+
+
+async def test_g_a_package_without_its_manifest_still_gives_a_delta(fleet: OpenSSHFleet) -> None:
+    first = await fleet.deploy()
+    assert first.status == TaskStatus.SUCCEEDED, await fleet.describe(first)
+    kept = fleet.engine.settings.manifest_path(first.id)
+    kept.unlink()  # as a package made before manifests existed
+
+    second_commit(fleet)
+    second = await fleet.deploy()
+
+    assert second.status == TaskStatus.SUCCEEDED, await fleet.describe(second)
+    assert {n.transfer for n in (await uploads(second)).values()} == {"delta"}
+    assert kept.is_file()  # taken from the package, and kept
