@@ -10,7 +10,7 @@ import click
 
 from core.cli import cli
 from core.cli.runtime import CliState, fail
-from core.errors import HoistError
+from core.errors import HoistError, UsageError
 
 
 @cli.command("serve")
@@ -44,6 +44,22 @@ from core.errors import HoistError
     type=click.FloatRange(min=0),
     help="Seconds running stages get to finish on SIGTERM before they are interrupted.",
 )
+@click.option(
+    "--pool-size",
+    envvar="HOIST_POOL_SIZE",
+    default=200,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="SSH connections kept open between releases; beyond it the least recently used "
+    "are closed.",
+)
+@click.option(
+    "--pool-idle",
+    envvar="HOIST_POOL_IDLE",
+    default="5m",
+    show_default=True,
+    help="How long an SSH connection is kept open unused (seconds, or e.g. 90s, 5m, 1h).",
+)
 @click.pass_obj
 def serve_command(
     state: CliState,
@@ -53,11 +69,14 @@ def serve_command(
     reminder: str,
     grace: str,
     shutdown_grace: float,
+    pool_size: int,
+    pool_idle: str,
 ) -> None:
     """Run the Slack bot (HTTP mode; Socket Mode when SLACK_APP_TOKEN is set).
 
     SIGTERM (or Ctrl-C) stops it gracefully: no new requests, running stages get
     --shutdown-grace seconds, and whatever is left is marked interrupted, ready for Retry.
+    While it runs, SSH connections to recently used servers stay open for the next release.
     """
     from bot.config import BotSettings, listening_url
     from bot.runtime import serve_forever
@@ -71,6 +90,7 @@ def serve_command(
     for noisy in ("asyncssh", "apscheduler", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        idle = _seconds(pool_idle)
         if not public_url and port:
             public_url = listening_url(host, port)
         bot_settings = BotSettings.from_env(public_url=public_url)
@@ -83,10 +103,25 @@ def serve_command(
                 port,
                 timing=timing,
                 shutdown_grace=shutdown_grace,
+                pool_size=pool_size,
+                pool_idle=idle,
             )
         )
     except HoistError as error:
         fail(error)
+
+
+def _seconds(text: str) -> float:
+    """A plain count of seconds (`300`) or a duration (`90s`, `5m`, `1h`), in seconds."""
+    from core.scheduling.times import parse_duration
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        return parse_duration(text).total_seconds()
+    if not 0 <= seconds < float("inf"):
+        raise UsageError(f"`{text}` is not a duration: use e.g. 300, 90s or 5m")
+    return seconds
 
 
 @cli.command("demo")

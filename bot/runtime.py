@@ -18,6 +18,7 @@ from bot.serve import listen, web_app
 from bot.web.routes import TaskPages
 from core.config import Settings
 from core.engine.engine import Engine
+from core.engine.pool import ConnectionPool
 from core.engine.recorder import Clock, utcnow
 from core.engine.settings import EngineSettings
 from core.scheduling.due import Timing
@@ -36,6 +37,8 @@ class RunningBot:
     port: int
     host: str
     extra: list[Any] = field(default_factory=list)
+    pool: ConnectionPool | None = None
+    """The engine's warm SSH connections, closed once the engine stopped."""
 
     @property
     def url(self) -> str:
@@ -52,7 +55,11 @@ class RunningBot:
         for item in self.extra:  # Socket Mode: stop taking requests before draining too
             with contextlib.suppress(Exception):
                 await item.close_async()
-        return await self.bot.stop(drain=drain)
+        try:
+            return await self.bot.stop(drain=drain)
+        finally:
+            if self.pool is not None:
+                await self.pool.close()
 
 
 async def start_bot(
@@ -65,11 +72,18 @@ async def start_bot(
     open_db: bool = True,
     timing: Timing | None = None,
     clock: Clock = utcnow,
+    pool_size: int = 200,
+    pool_idle: float = 300.0,
 ) -> RunningBot:
-    """Bring everything up; in HTTP mode listen on host:port (0 picks a free port)."""
+    """Bring everything up; in HTTP mode listen on host:port (0 picks a free port). The
+    engine keeps up to `pool_size` SSH connections warm, each closed after `pool_idle`
+    seconds unused."""
     if open_db:
         await open_database(settings)
-    engine = Engine(EngineSettings.for_hoist(settings), await open_box(settings), clock=clock)
+    engine_settings = EngineSettings.for_hoist(settings)
+    pool = ConnectionPool(engine_settings.connect, max_size=pool_size, idle_seconds=pool_idle)
+    box = await open_box(settings)
+    engine = Engine(engine_settings, box, clock=clock, pool=pool)
     key = link_key(load_secret(settings))  # signs the release page's links (HTTP mode only)
     bot = HoistBot(
         engine,
@@ -87,10 +101,10 @@ async def start_bot(
 
         handler = AsyncSocketModeHandler(app, bot_settings.app_token, web_client=bot.client)
         await handler.connect_async()  # type: ignore[no-untyped-call]
-        return RunningBot(bot, app, None, 0, host, [handler])
+        return RunningBot(bot, app, None, 0, host, [handler], pool)
     runner, bound = await listen(web_app(app, TaskPages(engine.bus, key, clock)), host, port)
     bot.local_url = listening_url(host, bound)
-    return RunningBot(bot, app, runner, bound, host)
+    return RunningBot(bot, app, runner, bound, host, pool=pool)
 
 
 async def resume(bot: HoistBot) -> None:
@@ -111,10 +125,20 @@ async def serve_forever(
     *,
     timing: Timing | None = None,
     shutdown_grace: float = 30.0,
+    pool_size: int = 200,
+    pool_idle: float = 300.0,
 ) -> None:
     """Serve until SIGTERM or SIGINT, then shut down gracefully: no new requests, running
     stages get `shutdown_grace` seconds, what is left is marked interrupted (Retry resumes)."""
-    running = await start_bot(settings, bot_settings, host=host, port=port, timing=timing)
+    running = await start_bot(
+        settings,
+        bot_settings,
+        host=host,
+        port=port,
+        timing=timing,
+        pool_size=pool_size,
+        pool_idle=pool_idle,
+    )
     where = "Socket Mode" if bot_settings.socket_mode else f"{running.events_url}"
     print(f"hoist is serving on {where}", flush=True)
     stop = asyncio.Event()
