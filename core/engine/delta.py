@@ -1,11 +1,10 @@
 """What a server needs to build a release from the one it has: the plan and the bytes.
 
-`plan_delta` decides, from two manifests, which files are hard links of the base release
-(at the same path, or at another path: a rename) and which must travel. `build_delta` reads
-the task's archive once and writes the stream a server unpacks: every directory and symlink
-(they are small, and carry the tree's shape) and the files that travel; plus the manifest
-files of the new release. A full release sends the archive itself behind the same manifest
-files.
+`plan_delta` decides, from two manifests, what a server must change in a hard-linked copy of
+its base release: what to unlink, which renamed files to link from their old path, and which
+entries must travel. `build_delta` reads the task's archive once and writes the stream a
+server unpacks, behind the manifest files of the new release. A full release sends the archive
+itself behind the same manifest files.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import HoistError
-from core.source.manifest import Manifest, member_path, member_path_of
+from core.source.manifest import Entry, Manifest, member_path, member_path_of
 
 MAX_MOVED = 200
 """Renamed files linked one by one (a process each on the server); beyond this, they travel."""
@@ -29,12 +28,18 @@ _COMPRESS_LEVEL = 1
 
 @dataclass(frozen=True)
 class DeltaPlan:
-    """Files of the new release: hard links of the base at the same path (`same`), at
-    another path (`moved`: base path, new path), or sent (`sent`)."""
+    """How a server turns a copy of its base (all hard links) into the new release: unlink
+    `remove` (paths gone, or not the same in the new release), link `moved` (base path, new
+    path: a renamed file), and unpack `send` (paths whose entry travels: files with their
+    bytes, directories and symlinks as headers)."""
 
-    same: list[str]
+    remove: list[str]
     moved: list[tuple[str, str]]
-    sent: list[str]
+    send: set[str]
+
+    @property
+    def files(self) -> int:
+        return len(self.send)
 
 
 @dataclass(frozen=True)
@@ -54,51 +59,59 @@ class Payload:
 
 
 def plan_delta(base: Manifest, new: Manifest) -> DeltaPlan:
-    """Link what the base has (same bytes and mode), send the rest."""
+    """Keep what the base has as is, link renamed files, send the rest."""
+    remove = [
+        path
+        for path, entry in base.entries.items()
+        if new.entries.get(path) != entry and not _kept_directory(entry, new.entries.get(path))
+    ]
     by_content: dict[tuple[str, int, int], str] = {}
     for path, entry in base.files():
         by_content.setdefault((entry.sha256, entry.size, entry.mode), path)
-    same: list[str] = []
     moved: list[tuple[str, str]] = []
-    sent: list[str] = []
-    for path, entry in new.files():
-        old = base.entries.get(path)
-        if old is not None and entry.same_content(old):
-            same.append(path)
+    send: set[str] = set()
+    for path, entry in new.entries.items():
+        if base.entries.get(path) == entry:
             continue
-        source = by_content.get((entry.sha256, entry.size, entry.mode))
+        source = (
+            by_content.get((entry.sha256, entry.size, entry.mode)) if entry.kind == "f" else None
+        )
         if source is not None and len(moved) < MAX_MOVED:
             moved.append((source, path))
         else:
-            sent.append(path)
-    return DeltaPlan(same, moved, sent)
+            send.add(path)
+    return DeltaPlan(sorted(remove), moved, send)
+
+
+def _kept_directory(old: Entry, new: Entry | None) -> bool:
+    """A directory that stays one (perhaps with another mode, which its header sets) keeps
+    its contents: it is not removed."""
+    return new is not None and old.kind == new.kind == "d"
 
 
 def full_payload(archive: Path, manifest: Manifest) -> Payload:
-    """The whole archive, behind the new release's manifest files."""
-    return Payload(meta_files(manifest, DeltaPlan([], [], [])), archive, len(manifest.entries))
+    """The whole archive (gzip'd), behind the new release's manifest files."""
+    files = sum(1 for _ in manifest.files())
+    return Payload(meta_files(manifest, DeltaPlan([], [], set())), archive, files)
 
 
 def build_delta(archive: Path, manifest: Manifest, plan: DeltaPlan) -> Payload:
     """The delta stream for `plan`, read from the task's archive (one pass)."""
-    wanted = set(plan.sent)
     sent: list[str] = []
     digest = hashlib.sha256()
     out = io.BytesIO()
     with (
-        tarfile.open(archive, mode="r|gz") as source,
+        tarfile.open(archive, mode="r|*") as source,
         gzip.GzipFile(fileobj=out, mode="wb", compresslevel=_COMPRESS_LEVEL, mtime=0) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
         for member in source:
             path = member_path(member)
-            if not path:
+            if path not in plan.send:
                 continue
             if member.type == tarfile.LNKTYPE:
                 raise HoistError(f"`{path}` is a hard link: the release is sent whole")
             if member.isfile():
-                if path not in wanted:
-                    continue
                 data = source.extractfile(member)
                 content = data.read() if data is not None else b""
                 digest.update(content)
@@ -106,20 +119,23 @@ def build_delta(archive: Path, manifest: Manifest, plan: DeltaPlan) -> Payload:
                 tar.addfile(member, io.BytesIO(content))
             else:
                 tar.addfile(member)
-    if len(sent) != len(wanted):
+    if len(sent) != sum(1 for p in plan.send if manifest.entries[p].kind == "f"):
         raise HoistError("the archive does not hold every file of its manifest")
-    ordered = DeltaPlan(plan.same, plan.moved, sent)
-    return Payload(meta_files(manifest, ordered), out.getvalue(), len(sent), digest.hexdigest())
+    meta = meta_files(manifest, plan, sent)
+    return Payload(meta, out.getvalue(), len(sent), digest.hexdigest())
 
 
-def meta_files(manifest: Manifest, plan: DeltaPlan) -> bytes:
-    """The manifest files as a gzip'd tar: `manifest`, `paths`, `same`, `moved`, `sent`."""
+def meta_files(manifest: Manifest, plan: DeltaPlan, sent: Iterable[str] = ()) -> bytes:
+    """The manifest files as a gzip'd tar: `manifest`, `paths`, and for a delta `remove`,
+    `moved`, `sent` (in the order their bytes travel) and `all` (every path, sorted as the
+    server's `sort -z` sorts)."""
     files = {
         "manifest": manifest.dumps(),
         "paths": manifest.file_paths(),
-        "same": _nul(plan.same),
+        "remove": _nul(plan.remove),
         "moved": _nul(p for pair in plan.moved for p in pair),
-        "sent": _nul(plan.sent),
+        "sent": _nul(sent),
+        "all": _nul(sorted(manifest.entries, key=_raw)),
     }
     out = io.BytesIO()
     with (
@@ -133,5 +149,9 @@ def meta_files(manifest: Manifest, plan: DeltaPlan) -> bytes:
     return out.getvalue()
 
 
+def _raw(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
 def _nul(paths: Iterable[str]) -> bytes:
-    return b"".join(member_path_of(p).encode("utf-8", "surrogateescape") + b"\0" for p in paths)
+    return b"".join(_raw(member_path_of(p)) + b"\0" for p in paths)

@@ -15,7 +15,7 @@ from core.engine.delta import Payload, build_delta, full_payload, plan_delta
 from core.engine.settings import EngineSettings
 from core.errors import HoistError
 from core.source.manifest import Manifest
-from core.source.package import manifest_of_archive
+from core.source.package import compress, manifest_of_archive
 from core.status import NodeStatus, Stage, TaskKind
 from core.store.models import DeployTask, StageRun
 from core.transport.job import file_chunks
@@ -30,9 +30,10 @@ class Payloads:
     def __init__(self, settings: EngineSettings, release: DeployTask) -> None:
         self.settings = settings
         self.release = release
-        self.archive = settings.package_path(release.id)
+        self.archive = archive_path(settings, release.id)
         self._manifest: Manifest | None = None
         self._deltas: dict[str, asyncio.Task[Payload | str]] = {}
+        self._compressed: asyncio.Task[Path] | None = None
 
     async def manifest(self) -> Manifest:
         """The release's manifest (a HoistError when its package is gone)."""
@@ -46,7 +47,19 @@ class Payloads:
         return self._manifest
 
     async def full(self) -> Payload:
-        return full_payload(self.archive, await self.manifest())
+        """The whole release, gzip'd (compressed once, when the first server needs it)."""
+        manifest = await self.manifest()
+        if self._compressed is None:
+            self._compressed = asyncio.create_task(self._compress())
+        return full_payload(await asyncio.shield(self._compressed), manifest)
+
+    async def _compress(self) -> Path:
+        if self.archive.name.endswith(".gz"):  # a package made before deltas
+            return self.archive
+        dest = self.settings.compressed_path(self.release.id)
+        if not dest.is_file():
+            await asyncio.to_thread(compress, self.archive, dest)
+        return dest
 
     def prepare(self, bases: Iterable[str]) -> None:
         """Start building the deltas from these bases now."""
@@ -93,7 +106,7 @@ async def read_manifest(settings: EngineSettings, task: DeployTask) -> Manifest 
     """A release's manifest as its package stage wrote it; taken from its package (and kept)
     when the package is older than manifests; None when both are gone."""
     path = settings.manifest_path(task.id)
-    archive = settings.package_path(task.id)
+    archive = archive_path(settings, task.id)
 
     def read() -> Manifest | None:
         try:
@@ -108,6 +121,13 @@ async def read_manifest(settings: EngineSettings, task: DeployTask) -> Manifest 
         return manifest
 
     return await asyncio.to_thread(read)
+
+
+def archive_path(settings: EngineSettings, task_id: int) -> Path:
+    """A task's archive: its plain tar, or (made before deltas) its gzip'd one."""
+    plain = settings.package_path(task_id)
+    legacy = settings.compressed_path(task_id)
+    return legacy if not plain.is_file() and legacy.is_file() else plain
 
 
 def write_manifest(settings: EngineSettings, task_id: int, manifest: Manifest) -> None:

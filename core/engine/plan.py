@@ -65,13 +65,13 @@ class ReleasePaths:
 
     @property
     def manifests(self) -> str:
-        """Beside the releases, outside every release's tree: `<version>.manifest` (the
-        manifest), `.paths` (its files, NUL-separated) and `.stat` (their inodes, sizes and
-        times when the release was installed, to tell whether it was changed since)."""
+        """Beside the releases, outside every release's tree: a folder per release with its
+        `manifest`, `paths` (its files, NUL-separated) and `stat` (their inodes, sizes and
+        times when the release was staged, to tell whether it was changed since)."""
         return posixpath.join(self.codes_dir, ".hoist-manifests")
 
-    def manifest_file(self, version: str, suffix: str) -> str:
-        return posixpath.join(self.manifests, f"{version}.{suffix}")
+    def manifest_dir(self, version: str) -> str:
+        return posixpath.join(self.manifests, version)
 
 
 @dataclass(frozen=True, order=True)

@@ -359,7 +359,7 @@ async def _prune_packages(settings: EngineSettings, task: DeployTask, keep: int)
     )
     keep_ids = {t.id for t in good} | {task.id}
     packages = settings.packages
-    for path in [*packages.glob("task-*.tar.gz"), *packages.glob("task-*.manifest.gz")]:
+    for path in [*packages.glob("task-*.tar"), *packages.glob("task-*.gz")]:
         task_id = int(path.name.split("-")[1].split(".")[0])
         others = await DeployTask.filter(id=task_id, environment_id=task.environment_id).exists()
         if others and task_id not in keep_ids:

@@ -62,56 +62,80 @@ def stage_release(
     """Build the release in its staging folder from standard input, and verify it.
 
     Standard input holds `meta_size` bytes of a gzip'd tar of the manifest files (`manifest`,
-    `paths`, and for a delta `same`, `moved`, `sent`), then a gzip'd tar of the tree: the
-    whole release, or for a delta the directories, symlinks and sent files. A delta's
-    unchanged files are hard links of the base's (`same`: the same path; `moved`: pairs of
-    base path and new path), so nothing of the base is written to. The staged tree's listing
-    must hash to `listing_sha256` and the sent files' bytes to the base's `sent_sha256`.
+    `paths`, and for a delta `remove`, `moved`, `sent`, `all`), then a gzip'd tar of the tree:
+    the whole release, or for a delta what the base does not have as is.
+
+    A delta starts as a copy of the base made of hard links (`cp -al`: directories are new,
+    files are links), from which the paths that changed or went away (`remove`) are unlinked
+    before the sent tree is unpacked; renamed files are linked from their old path (`moved`,
+    pairs). No file of the base is ever opened for writing. Files the base gained after it was
+    installed (caches, logs) are not in the release: when the listing does not match, paths
+    that are not in `all` are removed and it is checked again.
+
+    The staged tree's listing must hash to `listing_sha256`, and a delta's sent files' bytes to
+    `sent_sha256`. A fingerprint of the files (inode, size, time) is kept in `stat`, to tell
+    later whether the release was changed after it was installed.
     """
     staged, meta, codes = q(paths.staged), q(paths.meta), paths.codes_dir
+    listing = f"$(cd {staged} && {LISTING_FIND} | sort -z | sha256sum)"
+    expected = q(listing_sha256 + "  -")
+    mismatch = (
+        f"{{ echo 'the staged release does not match its manifest'; rm -rf {staged}; "
+        f"exit {MISMATCH}; }}"
+    )
     lines = ["set -euo pipefail", "export LC_ALL=C"]
     if base is not None:
         base_dir = q(f"{codes}/{base.version}")
-        manifest, stat, listed = (
-            q(paths.manifest_file(base.version, s)) for s in ("manifest", "stat", "paths")
-        )
+        kept = q(paths.manifest_dir(base.version))
         lines += [
             f'live="$(readlink {q(paths.link)} || true)"',
             f'[ "$live" = {base_dir} ] || {{ echo "live: ${{live##*/}}"; exit {NOT_LIVE}; }}',
-            f"[ -e {manifest} ] && [ -e {stat} ] && [ -e {listed} ] "
+            f"[ -e {kept}/manifest ] && [ -e {kept}/stat ] && [ -e {kept}/paths ] "
             f"|| {{ echo 'no manifest beside the live release'; exit {BASE_CHANGED}; }}",
-            f'[ "$(sha256sum < {manifest})" = {q(base.manifest_sha256 + "  -")} ] '
+            f'[ "$(sha256sum < {kept}/manifest)" = {q(base.manifest_sha256 + "  -")} ] '
             f"|| {{ echo 'the manifest beside the live release is not the one Hoist wrote'; "
             f"exit {BASE_CHANGED}; }}",
-            f'[ "$(cd {base_dir} && {STAT_FILES} < {listed} 2>/dev/null | sha256sum)" '
-            f'= "$(cat {stat})" ] '
+            f'[ "$(cd {base_dir} && {STAT_FILES} < {kept}/paths 2>/dev/null | sha256sum)" '
+            f'= "$(< {kept}/stat)" ] '
             f"|| {{ echo 'files of the live release changed since it was installed'; "
             f"exit {BASE_CHANGED}; }}",
         ]
     lines += [
-        f"rm -rf {staged} {meta}",
-        f"mkdir -p {staged} {meta}",
+        f"[ ! -e {staged} ] && [ ! -e {meta} ] || rm -rf {staged} {meta}",
+        f"mkdir -p {meta}",
         f"dd bs={meta_size} count=1 iflag=fullblock status=none | tar -xzf - -C {meta}",
-        f"tar -xzpf - -C {staged} --no-same-owner",
     ]
-    if base is not None:
-        base_dir = q(f"{codes}/{base.version}")
-        fail_link = f"{{ rm -rf {staged}; exit {CANNOT_LINK}; }}"
+    if base is None:
         lines += [
-            f"( cd {base_dir} && xargs -0r cp -l --parents -t {staged} -- < {meta}/same ) "
-            f"|| {fail_link}",
-            f"while IFS= read -r -d '' src && IFS= read -r -d '' dst; do "
-            f'ln -- {base_dir}/"$src" {staged}/"$dst" || {fail_link}; done < {meta}/moved',
+            f"mkdir {staged}",
+            f"tar -xzpf - -C {staged} --no-same-owner",
+            f'got="{listing}"',
+        ]
+    else:
+        base_dir = q(f"{codes}/{base.version}")
+        cannot_link = f"{{ rm -rf {staged}; exit {CANNOT_LINK}; }}"
+        lines += [
+            f"cp -al {base_dir} {staged} || {cannot_link}",
+            f"[ ! -s {meta}/remove ] || ( cd {staged} && xargs -0r rm -rf -- < {meta}/remove )",
+            f"tar -xzpf - -C {staged} --no-same-owner",
+            f"[ ! -s {meta}/moved ] || while IFS= read -r -d '' src && IFS= read -r -d '' dst; "
+            f'do ln -- {base_dir}/"$src" {staged}/"$dst" || {cannot_link}; '
+            f"done < {meta}/moved",
             f'[ "$(cd {staged} && xargs -0r cat -- < {meta}/sent | sha256sum)" '
             f"= {q(base.sent_sha256 + '  -')} ] "
             f"|| {{ echo 'the sent files do not match their manifest'; rm -rf {staged}; "
             f"exit {MISMATCH}; }}",
+            f'got="{listing}"',
+            f'if [ "$got" != {expected} ]; then',
+            f"  ( cd {staged} && find . -mindepth 1 -printf '%P\\0' | sort -z "
+            f"| comm -z -23 - {meta}/all | xargs -0r rm -rf -- )",
+            f'  got="{listing}"',
+            "fi",
         ]
     lines += [
-        f'[ "$(cd {staged} && {LISTING_FIND} | sort -z | sha256sum)" '
-        f"= {q(listing_sha256 + '  -')} ] "
-        f"|| {{ echo 'the staged release does not match its manifest'; rm -rf {staged}; "
-        f"exit {MISMATCH}; }}",
+        f'[ "$got" = {expected} ] || {mismatch}',
+        f"( cd {staged} && {STAT_FILES} < {meta}/paths | sha256sum ) > {meta}/stat",
+        f"rm -f {meta}/remove {meta}/moved {meta}/sent {meta}/all",
     ]
     return "\n".join(lines)
 
@@ -125,21 +149,16 @@ def install_and_switch(paths: ReleasePaths) -> str:
     rename(2)), so the deploy path always names a whole release.
     """
     release, staged, meta = q(paths.release_dir), q(paths.staged), q(paths.meta)
-    manifests = q(paths.manifests)
-    target = {s: q(paths.manifest_file(paths.version, s)) for s in ("manifest", "paths", "stat")}
+    kept = q(paths.manifest_dir(paths.version))
     return "\n".join(
         [
             "set -euo pipefail",
             _print_previous(paths.link),
             f"if [ -d {staged} ]; then",
-            f"  rm -rf {release}",
-            f"  mkdir -p {manifests}",
-            f"  mv -f {meta}/manifest {target['manifest']}",
-            f"  mv -f {meta}/paths {target['paths']}",
+            f"  [ ! -e {release} ] && [ ! -e {kept} ] || rm -rf {release} {kept}",
+            f"  mkdir -p {q(paths.manifests)}",
+            f"  mv {meta} {kept}",
             f"  mv {staged} {release}",
-            f"  ( cd {release} && {STAT_FILES} < {target['paths']} | sha256sum ) "
-            f"> {target['stat']}",
-            f"  rm -rf {meta}",
             f"elif [ ! -d {release} ]; then",
             f"  echo 'release not on this server' >&2; exit {GONE}",
             "fi",
@@ -188,10 +207,7 @@ def remove_releases(paths: ReleasePaths, names: Sequence[str]) -> str:
     targets = " ".join(
         q(path)
         for name in names
-        for path in (
-            f"{paths.codes_dir}/{name}",
-            *(paths.manifest_file(name, s) for s in ("manifest", "paths", "stat")),
-        )
+        for path in (f"{paths.codes_dir}/{name}", paths.manifest_dir(name))
     )
     return f"set -eu\nrm -rf -- {targets}" if names else "true"
 

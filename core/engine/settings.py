@@ -44,6 +44,12 @@ class EngineSettings:
         return self.home / "packages"
 
     def package_path(self, task_id: int) -> Path:
+        """A task's release archive (a plain tar; packages made before deltas were gzip'd:
+        `compressed_path`)."""
+        return self.packages / f"task-{task_id}.tar"
+
+    def compressed_path(self, task_id: int) -> Path:
+        """The gzip'd copy of a task's archive that whole uploads send, made when needed."""
         return self.packages / f"task-{task_id}.tar.gz"
 
     def manifest_path(self, task_id: int) -> Path:

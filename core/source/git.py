@@ -37,7 +37,7 @@ from git import Git
 from git.exc import GitCommandError, GitCommandNotFound
 
 from core.errors import HoistError, NotFoundError, UsageError
-from core.source.package import Archive, compress_tar
+from core.source.package import Archive, write_tar
 
 _log = logging.getLogger(__name__)
 
@@ -508,7 +508,7 @@ class GitSource:
                 f"cannot package {commit.sha[:12]} of `{slug}`: {_first_line(err, status)}"
             )
         listing = self._out(slug, "ls-tree", "-r", "-z", "--name-only", commit.sha)
-        return compress_tar(out, dest, listing.count("\0"))
+        return write_tar(out, dest, listing.count("\0"))
 
     def _checkout(self, slug: str, sha: str, workspace: Path) -> None:
         commit = self._resolve(slug, sha)

@@ -1,9 +1,13 @@
-"""Packaging a checked-out workspace into the task's one release archive (a .tar.gz).
+"""Packaging a release into the task's one archive: a plain tar, and its manifest.
 
 The archive is written once, to a temporary name that is renamed into place when complete, and
 hashed while it is written. Members carry relative paths, modes and symlinks as they are in the
 workspace; owners are reset to 0 / "" because the local user means nothing on a server (the
 deploy side extracts as its login user).
+
+The archive is not compressed: most releases reach servers as deltas read from it, and reading
+a few members of a plain tar is cheap. `compress` makes the gzip'd copy a whole upload sends,
+only when a server needs one.
 """
 
 from __future__ import annotations
@@ -63,16 +67,29 @@ async def build_archive(workspace: Path, dest: Path) -> Archive:
     return await asyncio.to_thread(_build, workspace, dest)
 
 
-def compress_tar(tar: bytes, dest: Path, files: int) -> Archive:
-    """Gzip an uncompressed tar (e.g. `git archive`'s) of `files` members into `dest`,
-    hashing as it writes."""
+def write_tar(tar: bytes, dest: Path, files: int) -> Archive:
+    """Store an uncompressed tar (e.g. `git archive`'s) of `files` members as `dest`."""
 
     def write(writer: _HashingWriter) -> int:
-        with gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=_COMPRESS_LEVEL, mtime=0) as gz:
-            gz.write(tar)
+        writer.write(tar)
         return files
 
     return _write_atomically(dest, write, lambda: manifest_of_tar(io.BytesIO(tar)))
+
+
+def compress(archive: Path, dest: Path) -> None:
+    """Write a gzip'd copy of `archive` as `dest` (aside, then renamed)."""
+
+    def write(writer: _HashingWriter) -> int:
+        with (
+            open(archive, "rb") as source,
+            gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=_COMPRESS_LEVEL, mtime=0) as gz,
+        ):
+            while chunk := source.read(1 << 20):
+                gz.write(chunk)
+        return 0
+
+    _write_file(dest, write)
 
 
 def _build(workspace: Path, dest: Path) -> Archive:
@@ -84,8 +101,8 @@ def _build(workspace: Path, dest: Path) -> Archive:
 
 
 def manifest_of_archive(path: Path) -> Manifest:
-    """The manifest of a gzip'd tar on disk."""
-    with gzip.open(path, "rb") as stream:
+    """The manifest of a tar on disk (plain or gzip'd)."""
+    with open(path, "rb") as stream:
         return manifest_of_tar(stream)
 
 
@@ -94,6 +111,11 @@ def _write_atomically(
 ) -> Archive:
     """Write through `write` to a temporary name, renamed to `dest` when complete; then
     take its manifest."""
+    writer, files = _write_file(dest, write)
+    return Archive(dest, writer.hash.hexdigest(), writer.size, files, manifest())
+
+
+def _write_file(dest: Path, write: Callable[[_HashingWriter], int]) -> tuple[_HashingWriter, int]:
     partial = dest.with_name(f".{dest.name}.{os.urandom(4).hex()}.partial")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -106,18 +128,18 @@ def _write_atomically(
     finally:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
-    return Archive(dest, writer.hash.hexdigest(), writer.size, files, manifest())
+    return writer, files
 
 
 def _write_tar(workspace: Path, writer: _HashingWriter) -> int:
-    """Write the workspace as a gzip'd tar into `writer`; return the non-directory count."""
+    """Write the workspace as a tar into `writer`; return the non-directory count."""
     counter = _Counter()
-    with gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=_COMPRESS_LEVEL, mtime=0) as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for entry in sorted(os.scandir(workspace), key=lambda entry: entry.name):
-                if entry.name == ".git" and entry.is_dir(follow_symlinks=False):
-                    continue
-                tar.add(entry.path, arcname=entry.name, filter=counter)
+    stream = tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT)  # type: ignore[call-overload]
+    with stream as tar:
+        for entry in sorted(os.scandir(workspace), key=lambda entry: entry.name):
+            if entry.name == ".git" and entry.is_dir(follow_symlinks=False):
+                continue
+            tar.add(entry.path, arcname=entry.name, filter=counter)
     return counter.files
 
 

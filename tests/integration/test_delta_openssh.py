@@ -128,8 +128,8 @@ async def test_a_delta_sends_only_what_changed_and_links_the_rest(fleet: OpenSSH
         assert (new / "bin/tool").stat().st_mode & 0o777 == 0o644
         assert (new / "docs/guide.txt").is_dir() and not (new / "gone.txt").exists()
         manifests = fleet.roots[name] / CODES / ".hoist-manifests"
-        assert {p.name for p in manifests.iterdir()} == {
-            f"{task.version}.{kind}"
+        assert {str(p.relative_to(manifests)) for p in manifests.glob("*/*")} == {
+            f"{task.version}/{kind}"
             for task in (first, second)
             for kind in ("manifest", "paths", "stat")
         }
@@ -167,7 +167,7 @@ async def test_c_a_server_that_lost_its_releases_gets_the_whole_release(
     assert first.status == TaskStatus.SUCCEEDED, await fleet.describe(first)
     shutil.rmtree(fleet.roots["web3"] / "codes")
     fleet.link("web3").unlink()
-    manifest = fleet.roots["web1"] / CODES / ".hoist-manifests" / f"{first.version}.manifest"
+    manifest = fleet.roots["web1"] / CODES / ".hoist-manifests" / first.version / "manifest"
     manifest.write_text(manifest.read_text().replace("index.html", "index.htm"))
 
     second_commit(fleet)

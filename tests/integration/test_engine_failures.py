@@ -130,7 +130,7 @@ async def test_cancel_during_upload_keeps_the_old_release(fleet: Fleet):
     fleet.repo.commit({"index.html": "v2\n"}, "second")
     task = await fleet.engine.deploy(fleet.request(), ALICE)
     manifest = fleet.on_disk(
-        "web1", fleet.data / f"codes/shop/prod/.hoist-manifests/{first.version}.manifest"
+        "web1", fleet.data / f"codes/shop/prod/.hoist-manifests/{first.version}/manifest"
     )
     manifest.unlink()
     os.mkfifo(manifest)  # web1's upload blocks reading the live release's manifest

@@ -13,7 +13,8 @@ import pytest
 from core.engine import scripts
 from core.engine.delta import Payload, build_delta, full_payload, plan_delta
 from core.engine.plan import ReleasePaths
-from core.source.package import Archive, build_archive
+from core.source.manifest import Manifest
+from core.source.package import Archive, build_archive, compress
 
 Tree = dict[str, bytes | str | None]
 """Path → bytes (a file, 0644 unless named executable), str (a symlink target), None (an
@@ -41,7 +42,14 @@ async def archive_of(
     tmp: Path, name: str, tree: Tree, executable: frozenset[str] = frozenset()
 ) -> Archive:
     workspace = write_tree(tmp / "src" / name, tree, executable)
-    return await build_archive(workspace, tmp / f"{name}.tgz")
+    return await build_archive(workspace, tmp / f"{name}.tar")
+
+
+def whole(archive: Archive, manifest: Manifest | None = None) -> Payload:
+    """The whole release as a server is sent it: the archive gzip'd."""
+    compressed = archive.path.with_name(archive.path.name + ".gz")
+    compress(archive.path, compressed)
+    return full_payload(compressed, manifest or archive.manifest)
 
 
 class Server:
@@ -77,10 +85,8 @@ class Server:
         return self.run(script, payload.meta + tree)
 
     def manifest_sha(self, version: str) -> str:
-
-        return hashlib.sha256(
-            Path(self.paths(version).manifest_file(version, "manifest")).read_bytes()
-        ).hexdigest()
+        manifest = Path(self.paths(version).manifest_dir(version)) / "manifest"
+        return hashlib.sha256(manifest.read_bytes()).hexdigest()
 
     def install(self, version: str) -> subprocess.CompletedProcess[bytes]:
         return self.run(scripts.install_and_switch(self.paths(version)))
@@ -137,7 +143,7 @@ async def test_a_full_release_then_a_delta_builds_the_exact_tree(tmp_path: Path)
     a1 = await archive_of(tmp_path, "v1", V1, frozenset({"bin/run"}))
     a2 = await archive_of(tmp_path, "v2", V2)
 
-    full = server.stage("v1", a1, full_payload(a1.path, a1.manifest))
+    full = server.stage("v1", a1, whole(a1))
     assert full.returncode == 0, full.stdout
     assert server.install("v1").returncode == 0
     assert server.live().name == "v1"
@@ -146,8 +152,25 @@ async def test_a_full_release_then_a_delta_builds_the_exact_tree(tmp_path: Path)
     v1_inode = (server.live() / "lib/util.py").stat().st_ino
 
     plan = plan_delta(a1.manifest, a2.manifest)
-    assert sorted(plan.sent) == ["added.txt", "app.py", "becomes_dir/inner.txt", "bin/run"]
+    assert plan.send == {
+        "added.txt",
+        "app.py",
+        "becomes_dir",
+        "becomes_dir/inner.txt",
+        "bin/run",
+        "current",
+        "empty2",
+        "empty2/deeper",
+    }
     assert plan.moved == [("lib/old_name.py", "lib/new_name.py")]
+    assert plan.remove == [
+        "app.py",
+        "becomes_dir",
+        "bin/run",
+        "current",
+        "gone.txt",
+        "lib/old_name.py",
+    ]
     payload = build_delta(a2.path, a2.manifest, plan)
     staged = server.stage("v2", a2, payload, base="v1")
     assert staged.returncode == 0, staged.stdout
@@ -160,8 +183,8 @@ async def test_a_full_release_then_a_delta_builds_the_exact_tree(tmp_path: Path)
     assert (live / "bin/run").stat().st_ino != (live.parent / "v1/bin/run").stat().st_ino
     assert tree_on_disk(live.parent / "v1") == v1_tree  # the base is untouched
     manifests = Path(server.paths("v2").manifests)
-    assert sorted(p.name for p in manifests.iterdir()) == [
-        f"{v}.{s}" for v in ("v1", "v2") for s in ("manifest", "paths", "stat")
+    assert sorted(str(p.relative_to(manifests)) for p in manifests.glob("*/*")) == [
+        f"{v}/{s}" for v in ("v1", "v2") for s in ("manifest", "paths", "stat")
     ]
     assert not (live / ".hoist-manifests").exists()
 
@@ -170,7 +193,7 @@ async def test_a_changed_live_release_refuses_the_delta(tmp_path: Path) -> None:
     server = Server(tmp_path / "server")
     a1 = await archive_of(tmp_path, "v1", V1)
     a2 = await archive_of(tmp_path, "v2", V2)
-    assert server.stage("v1", a1, full_payload(a1.path, a1.manifest)).returncode == 0
+    assert server.stage("v1", a1, whole(a1)).returncode == 0
     assert server.install("v1").returncode == 0
     with (server.live() / "lib/util.py").open("a") as handle:
         handle.write("# hot fix on the server\n")
@@ -186,9 +209,9 @@ async def test_a_delta_on_another_base_says_what_is_live(tmp_path: Path) -> None
     server = Server(tmp_path / "server")
     a1 = await archive_of(tmp_path, "v1", V1)
     a2 = await archive_of(tmp_path, "v2", V2)
-    assert server.stage("v1", a1, full_payload(a1.path, a1.manifest)).returncode == 0
+    assert server.stage("v1", a1, whole(a1)).returncode == 0
     assert server.install("v1").returncode == 0
-    assert server.stage("v2", a2, full_payload(a2.path, a2.manifest)).returncode == 0
+    assert server.stage("v2", a2, whole(a2)).returncode == 0
     assert server.install("v2").returncode == 0
 
     payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
@@ -200,7 +223,7 @@ async def test_a_tree_that_is_not_the_manifest_is_never_installed(tmp_path: Path
     server = Server(tmp_path / "server")
     a1 = await archive_of(tmp_path, "v1", V1)
     other = await archive_of(tmp_path, "other", {**V1, "extra.txt": b"not in v1\n"})
-    wrong = full_payload(other.path, a1.manifest)  # v1's manifest, another tree
+    wrong = whole(other, a1.manifest)  # v1's manifest, another tree
     result = server.stage("v1", a1, wrong)
     assert result.returncode == scripts.MISMATCH
     assert b"does not match its manifest" in result.stdout
@@ -213,10 +236,29 @@ async def test_awkward_names_survive_a_delta(tmp_path: Path, name: str) -> None:
     server = Server(tmp_path / "server")
     a1 = await archive_of(tmp_path, "v1", {name: b"same\n", "x": b"1\n"})
     a2 = await archive_of(tmp_path, "v2", {name: b"same\n", "x": b"2\n", f"sub/{name}": b"n\n"})
-    assert server.stage("v1", a1, full_payload(a1.path, a1.manifest)).returncode == 0
+    assert server.stage("v1", a1, whole(a1)).returncode == 0
     assert server.install("v1").returncode == 0
     payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
     staged = server.stage("v2", a2, payload, base="v1")
     assert staged.returncode == 0, staged.stdout
     assert server.install("v2").returncode == 0
     assert tree_on_disk(server.live()) == tree_on_disk(tmp_path / "src" / "v2")
+
+
+async def test_files_the_live_release_gained_are_not_carried_over(tmp_path: Path) -> None:
+    server = Server(tmp_path / "server")
+    a1 = await archive_of(tmp_path, "v1", V1)
+    a2 = await archive_of(tmp_path, "v2", V2)
+    assert server.stage("v1", a1, whole(a1)).returncode == 0
+    assert server.install("v1").returncode == 0
+    cache = server.live() / "lib/__pycache__"
+    cache.mkdir()
+    (cache / "util.cpython-311.pyc").write_bytes(b"compiled")
+    (server.live() / "app.log").write_text("written by the app\n")
+
+    payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
+    staged = server.stage("v2", a2, payload, base="v1")
+    assert staged.returncode == 0, staged.stdout
+    assert server.install("v2").returncode == 0
+    assert tree_on_disk(server.live()) == tree_on_disk(tmp_path / "src" / "v2")
+    assert (cache / "util.cpython-311.pyc").read_bytes() == b"compiled"  # v1 keeps its own

@@ -32,8 +32,8 @@ def test_release_paths_match_the_original_layout():
     assert paths.release_dir == "/data/codes/shop/prod/shop-v1-20260101000000"
     assert paths.link == "/data/prod/shop"
     assert paths.staged == "/data/codes/shop/prod/.hoist-upload/shop-v1-20260101000000.staged"
-    assert paths.manifest_file(paths.version, "stat") == (
-        "/data/codes/shop/prod/.hoist-manifests/shop-v1-20260101000000.stat"
+    assert paths.manifest_dir(paths.version) == (
+        "/data/codes/shop/prod/.hoist-manifests/shop-v1-20260101000000"
     )
 
 
