@@ -51,6 +51,8 @@ class Payload:
     tree: bytes | Path
     files: int
     sent_sha256: str = ""
+    base_sha256: str = ""
+    """For a delta: the SHA-256 of its base's manifest, which the server's copy must have."""
 
     @property
     def size(self) -> int:
@@ -95,8 +97,9 @@ def full_payload(archive: Path, manifest: Manifest) -> Payload:
     return Payload(meta_files(manifest, DeltaPlan([], [], set())), archive, files)
 
 
-def build_delta(archive: Path, manifest: Manifest, plan: DeltaPlan) -> Payload:
-    """The delta stream for `plan`, read from the task's archive (one pass)."""
+def build_delta(archive: Path, manifest: Manifest, plan: DeltaPlan, base_sha256: str) -> Payload:
+    """The delta stream for `plan` from a base whose manifest hashes to `base_sha256`, read
+    from the task's archive (one pass)."""
     sent: list[str] = []
     digest = hashlib.sha256()
     out = io.BytesIO()
@@ -122,7 +125,7 @@ def build_delta(archive: Path, manifest: Manifest, plan: DeltaPlan) -> Payload:
     if len(sent) != sum(1 for p in plan.send if manifest.entries[p].kind == "f"):
         raise HoistError("the archive does not hold every file of its manifest")
     meta = meta_files(manifest, plan, sent)
-    return Payload(meta, out.getvalue(), len(sent), digest.hexdigest())
+    return Payload(meta, out.getvalue(), len(sent), digest.hexdigest(), base_sha256)
 
 
 def meta_files(manifest: Manifest, plan: DeltaPlan, sent: Iterable[str] = ()) -> bytes:

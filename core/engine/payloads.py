@@ -88,18 +88,12 @@ class Payloads:
             return f"this Hoist has no manifest of {base}"
         plan = plan_delta(base_manifest, manifest)
         try:
-            return await asyncio.to_thread(build_delta, self.archive, manifest, plan)
+            return await asyncio.to_thread(
+                build_delta, self.archive, manifest, plan, base_manifest.digest
+            )
         except (HoistError, OSError, EOFError) as error:
             _log.warning("no delta from %s: %s", base, error)
             return f"no delta from {base}: {error}"
-
-    async def base_manifest_sha256(self, base: str) -> str:
-        task = await DeployTask.get(
-            environment_id=self.release.environment_id, version=base, kind=TaskKind.DEPLOY
-        )
-        found = await read_manifest(self.settings, task)
-        assert found is not None  # a delta was built from it
-        return found.digest
 
 
 async def read_manifest(settings: EngineSettings, task: DeployTask) -> Manifest | None:

@@ -85,9 +85,7 @@ class ServerStages:
             if isinstance(delta, str):
                 reason = delta
                 break
-            check = scripts.DeltaBase(
-                base, await payloads.base_manifest_sha256(base), delta.sent_sha256
-            )
+            check = scripts.DeltaBase(base, delta.base_sha256, delta.sent_sha256)
             result, sent = await self._stage(manifest, delta, check, output)
             if result.ok:
                 output.line(
@@ -122,7 +120,7 @@ class ServerStages:
         script = scripts.stage_release(
             self.paths,
             meta_size=len(payload.meta),
-            listing_sha256=manifest.listing_digest(),
+            listing_sha256=manifest.listing_sha256,
             base=base,
         )
         return await self.connections.call(

@@ -6,7 +6,7 @@ a server points at with the new one tells which files must travel and which can 
 
 The manifest also fixes the release's *listing*: one record per path as GNU find prints it
 (`scripts.LISTING_FIND`), NUL-terminated and sorted bytewise. A server proves a staged tree is
-the release by printing its own listing's SHA-256, which must equal `Manifest.listing_digest`.
+the release by printing its own listing's SHA-256, which must equal `Manifest.listing_sha256`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import json
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import IO, Literal
 
 from core.errors import HoistError
@@ -86,7 +87,9 @@ class Manifest:
         records = sorted(entry.record(path) for path, entry in self.entries.items())
         return b"".join(record + b"\0" for record in records)
 
-    def listing_digest(self) -> str:
+    @cached_property
+    def listing_sha256(self) -> str:
+        """SHA-256 of `listing()`: what a server's staged tree must hash to."""
         return hashlib.sha256(self.listing()).hexdigest()
 
     def file_paths(self) -> bytes:
@@ -115,7 +118,7 @@ class Manifest:
             raise HoistError(f"not a release manifest: {exc}") from None
         return cls(entries)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """SHA-256 of `dumps()`: a server's copy of the manifest must have this digest."""
         return hashlib.sha256(self.dumps()).hexdigest()

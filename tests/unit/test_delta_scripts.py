@@ -45,6 +45,12 @@ async def archive_of(
     return await build_archive(workspace, tmp / f"{name}.tar")
 
 
+def delta(base: Archive, new: Archive) -> Payload:
+    """The delta from `base` to `new`, as a server is sent it."""
+    plan = plan_delta(base.manifest, new.manifest)
+    return build_delta(new.path, new.manifest, plan, base.manifest.digest)
+
+
 def whole(archive: Archive, manifest: Manifest | None = None) -> Payload:
     """The whole release as a server is sent it: the archive gzip'd."""
     compressed = archive.path.with_name(archive.path.name + ".gz")
@@ -79,7 +85,7 @@ class Server:
         script = scripts.stage_release(
             self.paths(version),
             meta_size=len(payload.meta),
-            listing_sha256=archive.manifest.listing_digest(),
+            listing_sha256=archive.manifest.listing_sha256,
             base=delta,
         )
         return self.run(script, payload.meta + tree)
@@ -171,7 +177,7 @@ async def test_a_full_release_then_a_delta_builds_the_exact_tree(tmp_path: Path)
         "gone.txt",
         "lib/old_name.py",
     ]
-    payload = build_delta(a2.path, a2.manifest, plan)
+    payload = build_delta(a2.path, a2.manifest, plan, a1.manifest.digest)
     staged = server.stage("v2", a2, payload, base="v1")
     assert staged.returncode == 0, staged.stdout
     assert server.install("v2").returncode == 0, server.install("v2").stderr
@@ -198,7 +204,9 @@ async def test_a_changed_live_release_refuses_the_delta(tmp_path: Path) -> None:
     with (server.live() / "lib/util.py").open("a") as handle:
         handle.write("# hot fix on the server\n")
 
-    payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
+    payload = build_delta(
+        a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest), a1.manifest.digest
+    )
     refused = server.stage("v2", a2, payload, base="v1")
     assert refused.returncode == scripts.BASE_CHANGED
     assert b"changed since it was installed" in refused.stdout
@@ -214,7 +222,9 @@ async def test_a_delta_on_another_base_says_what_is_live(tmp_path: Path) -> None
     assert server.stage("v2", a2, whole(a2)).returncode == 0
     assert server.install("v2").returncode == 0
 
-    payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
+    payload = build_delta(
+        a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest), a1.manifest.digest
+    )
     wrong = server.stage("v3", a2, payload, base="v1")
     assert wrong.returncode == scripts.NOT_LIVE and wrong.stdout.strip() == b"live: v2"
 
@@ -238,7 +248,9 @@ async def test_awkward_names_survive_a_delta(tmp_path: Path, name: str) -> None:
     a2 = await archive_of(tmp_path, "v2", {name: b"same\n", "x": b"2\n", f"sub/{name}": b"n\n"})
     assert server.stage("v1", a1, whole(a1)).returncode == 0
     assert server.install("v1").returncode == 0
-    payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
+    payload = build_delta(
+        a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest), a1.manifest.digest
+    )
     staged = server.stage("v2", a2, payload, base="v1")
     assert staged.returncode == 0, staged.stdout
     assert server.install("v2").returncode == 0
@@ -256,7 +268,9 @@ async def test_files_the_live_release_gained_are_not_carried_over(tmp_path: Path
     (cache / "util.cpython-311.pyc").write_bytes(b"compiled")
     (server.live() / "app.log").write_text("written by the app\n")
 
-    payload = build_delta(a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest))
+    payload = build_delta(
+        a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest), a1.manifest.digest
+    )
     staged = server.stage("v2", a2, payload, base="v1")
     assert staged.returncode == 0, staged.stdout
     assert server.install("v2").returncode == 0
