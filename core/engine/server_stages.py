@@ -107,7 +107,7 @@ class ServerStages:
         if not result.ok:
             detail = _last_line(result) or f"exit status {result.exit_status}"
             return StepResult(result.exit_status, {"error": f"cannot stage the release: {detail}"})
-        output.line(f"sent {sent} bytes ({payload.files} entries), verified against the manifest")
+        output.line(f"sent {sent} bytes ({payload.files} files), verified against the manifest")
         return StepResult(0, _sent(sent, payload.files, FULL) | {"transfer_note": reason})
 
     async def _stage(
