@@ -48,12 +48,13 @@ filesystem refused a hard link, the staged tree is not the release."""
 
 @dataclass(frozen=True)
 class DeltaBase:
-    """What a delta is built on: the base release, its manifest's SHA-256, and the SHA-256 of
-    the sent files' bytes, in the order of the `sent` list."""
+    """What a delta is built on: the base release, its manifest's SHA-256, and the BLAKE2b
+    (`b2sum`, three times faster than coreutils' sha256sum) of the sent files' bytes, in the
+    order of the `sent` list."""
 
     version: str
     manifest_sha256: str
-    sent_sha256: str
+    sent_b2sum: str
 
 
 def stage_release(
@@ -73,7 +74,7 @@ def stage_release(
     that are not in `all` are removed and it is checked again.
 
     The staged tree's listing must hash to `listing_sha256`, and a delta's sent files' bytes to
-    `sent_sha256`. A fingerprint of the files (inode, size, time) is kept in `stat`, to tell
+    `sent_b2sum`. A fingerprint of the files (inode, size, time) is kept in `stat`, to tell
     later whether the release was changed after it was installed.
     """
     staged, meta, codes = q(paths.staged), q(paths.meta), paths.codes_dir
@@ -121,8 +122,8 @@ def stage_release(
             f"[ ! -s {meta}/moved ] || while IFS= read -r -d '' src && IFS= read -r -d '' dst; "
             f'do ln -- {base_dir}/"$src" {staged}/"$dst" || {cannot_link}; '
             f"done < {meta}/moved",
-            f'[ "$(cd {staged} && xargs -0r cat -- < {meta}/sent | sha256sum)" '
-            f"= {q(base.sent_sha256 + '  -')} ] "
+            f'[ "$(cd {staged} && xargs -0r cat -- < {meta}/sent | b2sum)" '
+            f"= {q(base.sent_b2sum + '  -')} ] "
             f"|| {{ echo 'the sent files do not match their manifest'; rm -rf {staged}; "
             f"exit {MISMATCH}; }}",
             f'got="{listing}"',

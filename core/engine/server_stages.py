@@ -85,7 +85,7 @@ class ServerStages:
             if isinstance(delta, str):
                 reason = delta
                 break
-            check = scripts.DeltaBase(base, delta.base_sha256, delta.sent_sha256)
+            check = scripts.DeltaBase(base, delta.base_sha256, delta.sent_b2sum)
             result, sent = await self._stage(manifest, delta, check, output)
             if result.ok:
                 output.line(

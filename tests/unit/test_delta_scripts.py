@@ -81,7 +81,7 @@ class Server:
         tree = payload.tree.read_bytes() if isinstance(payload.tree, Path) else payload.tree
         delta = None
         if base is not None:
-            delta = scripts.DeltaBase(base, self.manifest_sha(base), payload.sent_sha256)
+            delta = scripts.DeltaBase(base, self.manifest_sha(base), payload.sent_b2sum)
         script = scripts.stage_release(
             self.paths(version),
             meta_size=len(payload.meta),
