@@ -37,10 +37,6 @@ class DeltaPlan:
     moved: list[tuple[str, str]]
     send: set[str]
 
-    @property
-    def files(self) -> int:
-        return len(self.send)
-
 
 @dataclass(frozen=True)
 class Payload:
@@ -53,11 +49,6 @@ class Payload:
     sent_b2sum: str = ""
     base_sha256: str = ""
     """For a delta: the SHA-256 of its base's manifest, which the server's copy must have."""
-
-    @property
-    def size(self) -> int:
-        tree = self.tree.stat().st_size if isinstance(self.tree, Path) else len(self.tree)
-        return len(self.meta) + tree
 
 
 def plan_delta(base: Manifest, new: Manifest) -> DeltaPlan:

@@ -91,7 +91,7 @@ class Payloads:
             return await asyncio.to_thread(
                 build_delta, self.archive, manifest, plan, base_manifest.digest
             )
-        except (HoistError, OSError, EOFError) as error:
+        except (HoistError, OSError, EOFError, tarfile.TarError) as error:
             _log.warning("no delta from %s: %s", base, error)
             return f"no delta from {base}: {error}"
 
