@@ -12,7 +12,7 @@ from core.cli.deploy import make_engine
 from core.cli.output import emit_rows, json_option
 from core.cli.runtime import CliState, with_database
 from core.engine.releases import read_releases
-from core.engine.summary import size
+from core.engine.summary import files, size
 from core.engine.views import task_detail, task_row
 from core.errors import NotFoundError
 from core.inventory.lookup import get_environment, get_project
@@ -97,7 +97,7 @@ async def tasks_show(state: CliState, task_id: int, tail: int, as_json: bool) ->
 def _sent(node: dict[str, Any]) -> str:
     """`  delta: 3 files, 14.2 KB` beside an upload node that sent something."""
     if node["transfer"] == "delta":
-        return f"  delta: {node['files_sent']} files, {size(node['bytes_sent'])}"
+        return f"  delta: {files(node['files_sent'])}, {size(node['bytes_sent'])}"
     if node["transfer"] == "full":
         return f"  whole release: {size(node['bytes_sent'])} ({node['transfer_note']})"
     return ""

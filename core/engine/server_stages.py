@@ -11,7 +11,7 @@ from core.engine.payloads import Payloads, stream
 from core.engine.plan import ReleasePaths
 from core.engine.settings import EngineSettings
 from core.engine.steps import StepResult, Work
-from core.engine.summary import DELTA, FULL, NONE
+from core.engine.summary import DELTA, FULL, NONE, files
 from core.errors import HoistError
 from core.health.check import check_health
 from core.health.spec import HealthCheck
@@ -89,7 +89,7 @@ class ServerStages:
             result, sent = await self._stage(manifest, delta, check, output)
             if result.ok:
                 output.line(
-                    f"delta from {base}: {delta.files} files sent, {sent} bytes; "
+                    f"delta from {base}: {files(delta.files)} sent, {sent} bytes; "
                     "the rest are hard links of the live release"
                 )
                 return StepResult(0, _sent(sent, delta.files, DELTA))
@@ -107,7 +107,7 @@ class ServerStages:
         if not result.ok:
             detail = _last_line(result) or f"exit status {result.exit_status}"
             return StepResult(result.exit_status, {"error": f"cannot stage the release: {detail}"})
-        output.line(f"sent {sent} bytes ({payload.files} files), verified against the manifest")
+        output.line(f"sent {sent} bytes ({files(payload.files)}), verified against the manifest")
         return StepResult(0, _sent(sent, payload.files, FULL) | {"transfer_note": reason})
 
     async def _stage(

@@ -82,9 +82,10 @@ def transfer_text(found: Transfers, name: Callable[[str], str] = str) -> str:
     `… · whole release (12.0 MB) to 2 servers: web3, web7`."""
     parts = []
     if found.delta:
-        files = _span([f for f, _ in found.delta.values()])
+        counts = [f for f, _ in found.delta.values()]
+        files = _span(counts) + (" file" if max(counts) == 1 else " files")
         sizes = _span([b for _, b in found.delta.values()], size)
-        parts.append(f"{files} files, {sizes} to {_servers(len(found.delta))}")
+        parts.append(f"{files}, {sizes} to {_servers(len(found.delta))}")
     if found.full:
         names = sorted(found.full)
         sizes = _span(list(found.full.values()), size)
@@ -144,6 +145,11 @@ def size(count: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
+
+
+def files(count: int) -> str:
+    """`1 file`, `3 files`."""
+    return f"{count} file" + ("" if count == 1 else "s")
 
 
 def _span(values: list[int], show: Callable[[int], str] = str) -> str:

@@ -66,12 +66,12 @@ def test_tasks_show_and_releases(shop):
     )
     repo.commit({"index.html": "v2\n"}, "second")
     second = ok(hoist("deploy", "shop", "prod"))
-    assert "sent: 1 files" in second and "to 2 servers" in second
+    assert "sent: 1 file, " in second and "to 2 servers" in second
     detail = json.loads(ok(hoist("tasks", "show", "2", "--json")))
     uploads = [n for n in detail["nodes"] if n["stage"] == "upload"]
     assert {(n["transfer"], n["files_sent"]) for n in uploads} == {("delta", 1)}
     assert [t["stage"] for t in detail["timings"]][:2] == ["start", "download"]
-    assert "  delta: 1 files" in ok(hoist("tasks", "show", "2"))
+    assert "  delta: 1 file, " in ok(hoist("tasks", "show", "2"))
     rows = json.loads(ok(hoist("releases", "shop", "prod", "--json")))
     version = json.loads(ok(hoist("tasks", "list", "--json")))[0]["version"]
     assert [(r["server"], r["live"], r["error"]) for r in rows] == [

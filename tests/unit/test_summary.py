@@ -80,3 +80,8 @@ def test_stage_timings_give_the_median_and_the_slowest_in_pipeline_order() -> No
         ("deploy", 3, 0.1, 2.5),
     ]
     assert timing_text(timings) == "package 0.8 s · upload 0.4 s · deploy 0.1 s (slowest 2.5 s)"
+
+
+def test_one_file_is_one_file() -> None:
+    nodes = [upload("web1", "delta", 1, 1_200), upload("web2", "delta", 1, 1_200)]
+    assert transfer_text(transfers(nodes)).startswith("1 file, 1.2 kB to 2 servers")  # type: ignore[arg-type]
