@@ -65,15 +65,7 @@ class Board:
             return f"task {event.status}"
         if isinstance(event, NodeChanged):
             self.cells[(event.server, event.stage)] = event.status
-            self.facts[(event.server, event.stage)] = NodeFacts(
-                stage=str(event.stage),
-                server=event.server,
-                status=str(event.status),
-                seconds=event.seconds,
-                bytes_sent=event.bytes_sent,
-                files_sent=event.files_sent,
-                transfer=event.transfer,
-            )
+            self.facts[(event.server, event.stage)] = event.facts()
             where = event.server or "local"
             detail = f": {event.error}" if event.error and event.status == NodeStatus.FAILED else ""
             return f"{where} {event.stage} {event.status}{detail}"

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from core.engine.summary import NodeFacts
 from core.status import NodeStatus, Stage, TaskStatus
 
 
@@ -34,6 +35,18 @@ class NodeChanged:
     bytes_sent: int = 0
     files_sent: int = 0
     transfer: str = ""
+
+    def facts(self) -> NodeFacts:
+        """What the summaries read of the node, as it is now."""
+        return NodeFacts(
+            str(self.stage),
+            self.server,
+            str(self.status),
+            self.seconds,
+            self.bytes_sent,
+            self.files_sent,
+            self.transfer,
+        )
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,12 @@ class Server:
         manifest = Path(self.paths(version).manifest_dir(version)) / "manifest"
         return hashlib.sha256(manifest.read_bytes()).hexdigest()
 
+    def release_whole(self, version: str, archive: Archive) -> None:
+        """Stage `archive` whole as `version` and switch to it, as a first release does."""
+        staged = self.stage(version, archive, whole(archive))
+        assert staged.returncode == 0, staged.stdout
+        assert self.install(version).returncode == 0
+
     def install(self, version: str) -> subprocess.CompletedProcess[bytes]:
         return self.run(scripts.install_and_switch(self.paths(version)))
 
@@ -199,8 +205,7 @@ async def test_a_changed_live_release_refuses_the_delta(tmp_path: Path) -> None:
     server = Server(tmp_path / "server")
     a1 = await archive_of(tmp_path, "v1", V1)
     a2 = await archive_of(tmp_path, "v2", V2)
-    assert server.stage("v1", a1, whole(a1)).returncode == 0
-    assert server.install("v1").returncode == 0
+    server.release_whole("v1", a1)
     with (server.live() / "lib/util.py").open("a") as handle:
         handle.write("# hot fix on the server\n")
 
@@ -217,8 +222,7 @@ async def test_a_delta_on_another_base_says_what_is_live(tmp_path: Path) -> None
     server = Server(tmp_path / "server")
     a1 = await archive_of(tmp_path, "v1", V1)
     a2 = await archive_of(tmp_path, "v2", V2)
-    assert server.stage("v1", a1, whole(a1)).returncode == 0
-    assert server.install("v1").returncode == 0
+    server.release_whole("v1", a1)
     assert server.stage("v2", a2, whole(a2)).returncode == 0
     assert server.install("v2").returncode == 0
 
@@ -246,8 +250,7 @@ async def test_awkward_names_survive_a_delta(tmp_path: Path, name: str) -> None:
     server = Server(tmp_path / "server")
     a1 = await archive_of(tmp_path, "v1", {name: b"same\n", "x": b"1\n"})
     a2 = await archive_of(tmp_path, "v2", {name: b"same\n", "x": b"2\n", f"sub/{name}": b"n\n"})
-    assert server.stage("v1", a1, whole(a1)).returncode == 0
-    assert server.install("v1").returncode == 0
+    server.release_whole("v1", a1)
     payload = build_delta(
         a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest), a1.manifest.digest
     )
@@ -261,8 +264,7 @@ async def test_files_the_live_release_gained_are_not_carried_over(tmp_path: Path
     server = Server(tmp_path / "server")
     a1 = await archive_of(tmp_path, "v1", V1)
     a2 = await archive_of(tmp_path, "v2", V2)
-    assert server.stage("v1", a1, whole(a1)).returncode == 0
-    assert server.install("v1").returncode == 0
+    server.release_whole("v1", a1)
     cache = server.live() / "lib/__pycache__"
     cache.mkdir()
     (cache / "util.cpython-311.pyc").write_bytes(b"compiled")
