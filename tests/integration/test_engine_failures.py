@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -267,3 +268,42 @@ async def test_a_cancel_from_another_process_stops_the_runner(fleet: Fleet):
     assert {nodes[(s, "pre_deploy")].status for s in SERVERS} == {NodeStatus.SKIPPED}
     assert {nodes[(s, "deploy")].status for s in SERVERS} == {NodeStatus.SKIPPED}
     assert {fleet.live(s) for s in SERVERS} == {None}
+
+
+def forget_package(fleet: Fleet, task: DeployTask) -> None:
+    """This Hoist loses a release's package and manifest (pruned, or another machine's)."""
+    settings = fleet.engine.settings
+    for path in (settings.package_path(task.id), settings.compressed_path(task.id)):
+        path.unlink(missing_ok=True)
+    settings.manifest_path(task.id).unlink()
+
+
+async def test_a_base_this_hoist_has_no_manifest_of_gets_the_whole_release(fleet: Fleet):
+    first = await fleet.deploy()
+    forget_package(fleet, first)
+    fleet.repo.commit({"index.html": "v2\n"}, "second")
+
+    second = await fleet.deploy()
+
+    assert second.status == TaskStatus.SUCCEEDED, await fleet.describe(second)
+    uploads = [n for (_, stage), n in (await fleet.nodes(second)).items() if stage == "upload"]
+    assert {(n.transfer, n.transfer_note) for n in uploads} == {
+        ("full", f"this Hoist has no manifest of {first.version}")
+    }
+    assert {fleet.live(s) for s in SERVERS} == {second.version}
+
+
+async def test_a_rollback_to_a_release_gone_here_and_there_says_so(fleet: Fleet):
+    first = await fleet.deploy()
+    fleet.repo.commit({"index.html": "v2\n"}, "second")
+    await fleet.deploy()
+    forget_package(fleet, first)
+    shutil.rmtree(fleet.on_disk("web1", fleet.data / "codes/shop/prod" / first.version))
+
+    rollback = await fleet.engine.rollback("shop", "prod", ALICE, to=first.version)
+    assert await fleet.engine.run(rollback.id) == TaskStatus.FAILED
+
+    upload = (await fleet.nodes(rollback))[("web1", "upload")]
+    assert upload.status == NodeStatus.FAILED
+    assert f"the package of {first.version} is gone from this Hoist machine" in upload.error
+    assert fleet.live("web1") != first.version  # nothing half-done there
