@@ -31,6 +31,7 @@ class Payloads:
         self.settings = settings
         self.release = release
         self.archive = archive_path(settings, release.id)
+        self.version = release.version
         self._manifest: Manifest | None = None
         self._deltas: dict[str, asyncio.Task[Payload | str]] = {}
         self._compressed: asyncio.Task[Path] | None = None
@@ -51,7 +52,7 @@ class Payloads:
         manifest = await self.manifest()
         if self._compressed is None:
             self._compressed = asyncio.create_task(self._compress())
-        return full_payload(await asyncio.shield(self._compressed), manifest)
+        return full_payload(await asyncio.shield(self._compressed), manifest, self.version)
 
     async def _compress(self) -> Path:
         if self.archive.name.endswith(".gz"):  # a package made before deltas
@@ -89,7 +90,7 @@ class Payloads:
         plan = plan_delta(base_manifest, manifest)
         try:
             return await asyncio.to_thread(
-                build_delta, self.archive, manifest, plan, base_manifest.digest
+                build_delta, self.archive, manifest, plan, base_manifest, self.version
             )
         except (HoistError, OSError, EOFError, tarfile.TarError) as error:
             _log.warning("no delta from %s: %s", base, error)
@@ -150,8 +151,9 @@ async def live_releases(env_id: int, servers: Sequence[str], task_id: int) -> di
 
 
 async def stream(payload: Payload) -> AsyncIterator[bytes]:
-    """The payload as one input stream: the manifest files, then the tree."""
-    yield payload.meta
+    """The payload as one input stream: the manifest (a whole release's), then the tree."""
+    if payload.meta:
+        yield payload.meta
     if isinstance(payload.tree, Path):
         async for chunk in file_chunks(payload.tree):
             yield chunk

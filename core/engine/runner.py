@@ -31,7 +31,7 @@ from core.errors import ConflictError
 from core.secrets import SecretBox
 from core.source.git import GitSource
 from core.status import DeployMode, NodeStatus, TaskKind, TaskStatus
-from core.store.models import DeployTask, Server, StageRun
+from core.store.models import DeployTask, StageRun
 
 _log = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ class TaskRun:
         if self.stop_reason is None:
             await self._cleanup()
         else:  # shutting down: the next good release cleans up
-            _log.info("task #%s: old releases are left for the next release", self.ctx.task.id)
+            _log.info("task #%s: old packages are left for the next release", self.ctx.task.id)
         await self._move(TaskStatus.SUCCEEDED)
         return TaskStatus.SUCCEEDED
 
@@ -323,23 +323,10 @@ class TaskRun:
                 await self.recorder.skip_node(node, reason)
 
     async def _cleanup(self) -> None:
-        """Remove old releases on every server at once; a failure here never fails the task."""
-        if self.ctx.task.kind != TaskKind.DEPLOY:
-            return
-        keep = self.ctx.project.keep_releases
-        await asyncio.gather(*(self._cleanup_one(s, keep) for s in self.ctx.servers.values()))
-        await _prune_packages(self.settings, self.ctx.task, keep)
-
-    async def _cleanup_one(self, server: Server, keep: int) -> None:
-        stages = ServerStages(self.ctx, server, self.connections, self.settings, None)
-        try:
-            async with self.semaphore:
-                removed = await stages.cleanup(keep)
-        except Exception as error:  # cleanup never fails a good release
-            _log.warning("cleanup on %s failed: %s", server.name, error)
-            return
-        if removed:
-            _log.info("removed %s from %s", ", ".join(removed), server.name)
+        """Keep the packages of the last good releases only (each server removed its own old
+        releases when it switched)."""
+        if self.ctx.task.kind == TaskKind.DEPLOY:
+            await _prune_packages(self.settings, self.ctx.task, self.ctx.project.keep_releases)
 
 
 async def release_task(env_id: int, version: str) -> DeployTask:

@@ -23,18 +23,38 @@ def _print_previous(link: str) -> str:
     return f'echo "{PREVIOUS}$(readlink {q(link)} || true)"'
 
 
-LISTING_FIND = (
-    r"find . -mindepth 1 \( -type f -printf 'f %m %s %P\0' \)"
-    r" -o \( -type d -printf 'd %m %P\0' \)"
-    r" -o \( -type l -printf 'l %P -> %l\0' \)"
-    r" -o -printf '%y %P\0'"
-)
-"""Prints the listing of the current folder's tree, record for record as
-`Manifest.listing` builds it (before sorting)."""
+_LISTING = {
+    "f": r"'f %m %s %P\0'",
+    "d": r"'d %m %P\0'",
+    "l": r"'l %P -> %l\0'",
+    "": r"'%y %P\0'",
+}
+"""The listing record of each kind of entry, as `Manifest.listing` builds it (before
+sorting); "" is every other kind."""
 
-STAT_FILES = "TZ=UTC xargs -0r stat -c '%i %s %y' --"
-"""Prints inode, size and change time of each NUL-separated path on standard input: taken when
-a release is installed, and again before a release is linked from it."""
+_FINGERPRINT = {
+    "f": r"'f %i %s %T@ %P\0'",
+    "d": r"'d 0 0 0 %P\0'",
+    "l": r"'l %i 0 0 %P\0'",
+    "": r"'%y 0 0 0 %P\0'",
+}
+"""A release's fingerprint: inode, size and modification time of each file (and the inode
+of each symlink), taken when it is staged. A file edited or replaced since has another;
+directories are named only, as the application may add files to them."""
+
+
+def _find(
+    root: str, formats: Mapping[str, str], also: tuple[str, Mapping[str, str]] | None = None
+) -> str:
+    """`find` printing a record per entry under `root` (relative paths), and with `also`
+    (a file, formats) a second record per entry into that file."""
+    branches = []
+    for kind, fmt in formats.items():
+        test = f"-type {kind} " if kind else ""
+        extra = f" -fprintf {also[0]} {also[1][kind]}" if also else ""
+        branches.append(rf"\( {test}-printf {fmt}{extra} \)")
+    return f"find {root} -mindepth 1 " + " -o ".join(branches)
+
 
 GONE = 4
 """Exit status of `install_and_switch` when the server has the release neither staged nor
@@ -45,127 +65,179 @@ NOT_LIVE, BASE_CHANGED, CANNOT_LINK, MISMATCH = 3, 4, 5, 6
 `live: <name>`), the base's files changed since it was installed (or it has no manifest), the
 filesystem refused a hard link, the staged tree is not the release."""
 
+RELEASE, LIVE = "__hoist_release__ ", "__hoist_live__ "
+"""`stage_release` ends by printing each release folder of the environment behind `RELEASE`
+and the one the link points at behind `LIVE`: what the deploy stage may then remove."""
+
+_REMOVE_CHUNK = 500
+"""Paths per `rm` command line, well under any server's ARG_MAX."""
+
 
 @dataclass(frozen=True)
 class DeltaBase:
-    """What a delta is built on: the base release, its manifest's SHA-256, and the BLAKE2b
-    (`b2sum`, three times faster than coreutils' sha256sum) of the sent files' bytes, in the
-    order of the `sent` list."""
+    """What a delta is built on: the base release (the live one), the SHA-256 of its
+    manifest, and the paths to unlink from its hard-linked copy before the sent tree is
+    unpacked over it."""
 
     version: str
     manifest_sha256: str
-    sent_b2sum: str
+    remove: Sequence[str] = ()
 
 
-def stage_release(
-    paths: ReleasePaths, *, meta_size: int, listing_sha256: str, base: DeltaBase | None
-) -> str:
-    """Build the release in its staging folder from standard input, and verify it.
+@dataclass(frozen=True)
+class Staging:
+    """What the server is told about the stream it is sent."""
 
-    Standard input holds `meta_size` bytes of a gzip'd tar of the manifest files (`manifest`,
-    `paths`, and for a delta `remove`, `moved`, `sent`, `all`), then a gzip'd tar of the tree:
-    the whole release, or for a delta what the base does not have as is.
+    manifest_sha256: str
+    """The new release's manifest: what a patched manifest must hash to."""
+    listing_sha256: str
+    """What the staged tree's listing must hash to."""
+    meta_size: int = 0
+    """A whole release: the bytes of the gzip'd tar of its manifest in front of the tree."""
+    gzip: bool = True
+    """Whether the tree (a delta's tar) is gzip'd."""
 
-    A delta starts as a copy of the base made of hard links (`cp -al`: directories are new,
-    files are links), from which the paths that changed or went away (`remove`) are unlinked
-    before the sent tree is unpacked; renamed files are linked from their old path (`moved`,
-    pairs). No file of the base is ever opened for writing. Files the base gained after it was
-    installed (caches, logs) are not in the release: when the listing does not match, paths
-    that are not in `all` are removed and it is checked again.
 
-    The staged tree's listing must hash to `listing_sha256`, and a delta's sent files' bytes to
-    `sent_b2sum`. A fingerprint of the files (inode, size, time) is kept in `stat`, to tell
-    later whether the release was changed after it was installed.
+def stage_release(paths: ReleasePaths, staging: Staging, base: DeltaBase | None) -> str:
+    """Build the release in its staging folder from standard input, verify it, and print the
+    environment's release folders (`RELEASE`, `LIVE`).
+
+    Everything happens in the environment's upload folder, cleared first (one task at a time
+    runs per environment: anything there is left over). A whole release is `meta_size` bytes
+    of a gzip'd tar holding `<version>.meta/manifest`, then the gzip'd tree.
+
+    A delta is one tar: `<version>.meta/`, the work files under `<version>.work/` (the
+    manifest lines to drop, `manifest.del`, and to add, `manifest.add`; `sums`, the sent
+    files' BLAKE2b as `b2sum -c` reads it; `moved`, NUL-separated pairs of renamed files) and
+    the sent entries under `<version>.staged/`. It starts from the live release, which must be
+    `base` and unchanged since it was staged: its fingerprint must still hold every entry
+    recorded then (entries the application added since, like `__pycache__`, are allowed and
+    left out of the new release). The copy is made of hard links (`cp -al`: directories are
+    new, files are links); the paths in `base.remove` (gone, or not the same in the new
+    release) are unlinked before the sent tree is unpacked, and renamed files are linked
+    from their old path. No file of the base is ever opened for writing. The sent files must
+    match `sums`, and the new manifest is the base's with the lines patched, which must hash
+    to `manifest_sha256`.
+
+    Either way, the staged tree's listing must hash to `listing_sha256`, and its fingerprint
+    is kept in `<version>.meta/stat` beside the manifest and its `digest`.
     """
-    staged, meta, codes = q(paths.staged), q(paths.meta), paths.codes_dir
-    listing = f"$(cd {staged} && {LISTING_FIND} | sort -z | sha256sum)"
-    expected = q(listing_sha256 + "  -")
-    mismatch = (
-        f"{{ echo 'the staged release does not match its manifest'; rm -rf {staged}; "
-        f"exit {MISMATCH}; }}"
-    )
-    lines = ["set -euo pipefail", "export LC_ALL=C"]
+    up, link, codes = q(posixpath_dir(paths.staged)), q(paths.link), q(paths.codes_dir)
+    version = paths.version
+    staged, meta, work = (q(f"{version}.{part}") for part in ("staged", "meta", "work"))
+    lines = [
+        "set -euo pipefail",
+        "shopt -s lastpipe nullglob",
+        "export LC_ALL=C",
+    ]
     if base is not None:
-        base_dir = q(f"{codes}/{base.version}")
+        base_dir = q(f"{paths.codes_dir}/{base.version}")
         kept = q(paths.manifest_dir(base.version))
         lines += [
-            f'live="$(readlink {q(paths.link)} || true)"',
-            f'[ "$live" = {base_dir} ] || {{ echo "live: ${{live##*/}}"; exit {NOT_LIVE}; }}',
-            f"[ -e {kept}/manifest ] && [ -e {kept}/stat ] && [ -e {kept}/paths ] "
-            f"|| {{ echo 'no manifest beside the live release'; exit {BASE_CHANGED}; }}",
-            f'[ "$(sha256sum < {kept}/manifest)" = {q(base.manifest_sha256 + "  -")} ] '
-            f"|| {{ echo 'the manifest beside the live release is not the one Hoist wrote'; "
-            f"exit {BASE_CHANGED}; }}",
-            f'[ "$(cd {base_dir} && {STAT_FILES} < {kept}/paths 2>/dev/null | sha256sum)" '
-            f'= "$(< {kept}/stat)" ] '
-            f"|| {{ echo 'files of the live release changed since it was installed'; "
-            f"exit {BASE_CHANGED}; }}",
-        ]
-    lines += [
-        f"[ ! -e {staged} ] && [ ! -e {meta} ] || rm -rf {staged} {meta}",
-        f"mkdir -p {meta}",
-        f"dd bs={meta_size} count=1 iflag=fullblock status=none | tar -xzf - -C {meta}",
-    ]
-    if base is None:
-        lines += [
-            f"mkdir {staged}",
-            f"tar -xzpf - -C {staged} --no-same-owner",
-            f'got="{listing}"',
-        ]
-    else:
-        base_dir = q(f"{codes}/{base.version}")
-        cannot_link = f"{{ rm -rf {staged}; exit {CANNOT_LINK}; }}"
-        lines += [
-            f"cp -al {base_dir} {staged} || {cannot_link}",
-            f"[ ! -s {meta}/remove ] || ( cd {staged} && xargs -0r rm -rf -- < {meta}/remove )",
-            f"tar -xzpf - -C {staged} --no-same-owner",
-            f"[ ! -s {meta}/moved ] || while IFS= read -r -d '' src && IFS= read -r -d '' dst; "
-            f'do ln -- {base_dir}/"$src" {staged}/"$dst" || {cannot_link}; '
-            f"done < {meta}/moved",
-            f'[ "$(cd {staged} && xargs -0r cat -- < {meta}/sent | b2sum)" '
-            f"= {q(base.sent_b2sum + '  -')} ] "
-            f"|| {{ echo 'the sent files do not match their manifest'; rm -rf {staged}; "
-            f"exit {MISMATCH}; }}",
-            f'got="{listing}"',
-            f'if [ "$got" != {expected} ]; then',
-            f"  ( cd {staged} && find . -mindepth 1 -printf '%P\\0' | sort -z "
-            f"| comm -z -23 - {meta}/all | xargs -0r rm -rf -- )",
-            f'  got="{listing}"',
+            f"if ! cd -P -- {link} 2>/dev/null || [ ! . -ef {base_dir} ]; then",
+            f'  live="$(readlink -- {link} || true)"; echo "live: ${{live##*/}}"; exit {NOT_LIVE}',
+            "fi",
+            "digest=",
+            f"{{ IFS= read -r digest < {kept}/digest; }} 2>/dev/null || true",
+            f'if [ "$digest" != {q(base.manifest_sha256)} ] || [ ! -f {kept}/manifest ] '
+            f"|| [ ! -f {kept}/stat ]; then",
+            f"  echo 'the live release has no manifest that this Hoist wrote'; exit {BASE_CHANGED}",
             "fi",
         ]
     lines += [
-        f'[ "$got" = {expected} ] || {mismatch}',
-        f"( cd {staged} && {STAT_FILES} < {meta}/paths | sha256sum ) > {meta}/stat",
-        f"rm -f {meta}/remove {meta}/moved {meta}/sent {meta}/all",
+        f"[ -d {up} ] || mkdir -p -- {up}",
+        f"cd -- {up}",
+        'left=(*); [ "${#left[@]}" -eq 0 ] || rm -rf -- "${left[@]}"',
+    ]
+    gone = f"rm -rf {staged} {meta} {work}"
+    if base is None:
+        lines += [
+            f"dd bs={staging.meta_size} count=1 iflag=fullblock status=none | tar -xzf -",
+            f"mkdir {staged}",
+            f"tar -xzpf - -C {staged} --no-same-owner",
+        ]
+    else:
+        fingerprint = _find(base_dir, _FINGERPRINT)
+        lines += [
+            "extras=()",
+            f"{fingerprint} | sort -z | comm -z -3 {kept}/stat - | while IFS= read -r -d '' r; do",
+            "  if [ \"${r:0:1}\" != $'\\t' ]; then",
+            "    echo 'files of the live release changed since it was installed'; "
+            f"exit {BASE_CHANGED}",
+            "  fi",
+            f'  r="${{r:1}}"; extras+=({staged}/"${{r#* * * * }}")',
+            "done",
+            f"cp -al -- {base_dir} {staged} || {{ {gone}; "
+            f"echo 'the filesystem refused a hard link'; exit {CANNOT_LINK}; }}",
+            '[ "${#extras[@]}" -eq 0 ] || rm -rf -- "${extras[@]}"',
+        ]
+        remove = [q(f"{version}.staged/{path}") for path in base.remove]
+        for at in range(0, len(remove), _REMOVE_CHUNK):
+            lines.append("rm -rf -- " + " ".join(remove[at : at + _REMOVE_CHUNK]))
+        mismatch = f'{{ {gone}; echo "$1"; exit {MISMATCH}; }}'
+        lines += [
+            f"tar -x{'z' if staging.gzip else ''}pf - --no-same-owner",
+            f"[ ! -s {work}/moved ] || while IFS= read -r -d '' src && IFS= read -r -d '' dst; "
+            f'do ln -- {base_dir}/"$src" {staged}/"$dst" || {{ {gone}; exit {CANNOT_LINK}; }}; '
+            f"done < {work}/moved",
+            f"mismatch() {mismatch}",
+            f"[ ! -s {work}/sums ] || b2sum --quiet --strict -c {work}/sums "
+            "|| mismatch 'the sent files do not match their manifest'",
+            f"comm -23 {kept}/manifest {work}/manifest.del | sort -m - {work}/manifest.add "
+            f"> {meta}/manifest",
+            f'[ "$(sha256sum < {meta}/manifest)" = {q(staging.manifest_sha256 + "  -")} ] '
+            "|| mismatch 'the manifest patched from the live one is not the new one'",
+        ]
+    listing = _find(staged, _LISTING, (f"{meta}/stat.raw", _FINGERPRINT))
+    lines += [
+        f"echo {q(staging.manifest_sha256)} > {meta}/digest",
+        f'got="$({listing} | sort -z | sha256sum)"',
+        f'[ "$got" = {q(staging.listing_sha256 + "  -")} ] || '
+        f"{{ {gone}; echo 'the staged release does not match its manifest'; exit {MISMATCH}; }}",
+        f"sort -z -o {meta}/stat {meta}/stat.raw",
+        f"rm -rf -- {work} {meta}/stat.raw",
+        f'for d in {codes}/*/; do d="${{d%/}}"; echo "{RELEASE}${{d##*/}}"; done',
+        f'if cd -P -- {link} 2>/dev/null; then echo "{LIVE}${{PWD##*/}}"; fi',
     ]
     return "\n".join(lines)
 
 
-def install_and_switch(paths: ReleasePaths) -> str:
+def install_and_switch(paths: ReleasePaths, remove: Sequence[str] = ()) -> str:
     """Move a staged release into place (with its manifest files beside it) and point the
     link at it; or, with nothing staged, point the link at the release already there (exit 4
-    when the server has neither).
+    when the server has neither). Then remove the old release folders named in `remove`
+    (and their manifest files), but never the one the link pointed at before.
 
     The link is made under a temporary name and renamed over the old one (`mv -T`, a
     rename(2)), so the deploy path always names a whole release.
     """
     release, staged, meta = q(paths.release_dir), q(paths.staged), q(paths.meta)
-    kept = q(paths.manifest_dir(paths.version))
-    return "\n".join(
-        [
-            "set -euo pipefail",
-            _print_previous(paths.link),
-            f"if [ -d {staged} ]; then",
-            f"  [ ! -e {release} ] && [ ! -e {kept} ] || rm -rf {release} {kept}",
-            f"  mkdir -p {q(paths.manifests)}",
-            f"  mv {meta} {kept}",
-            f"  mv {staged} {release}",
-            f"elif [ ! -d {release} ]; then",
-            f"  echo 'release not on this server' >&2; exit {GONE}",
-            "fi",
-            switch_link(paths.link, paths.release_dir),
+    kept, manifests = q(paths.manifest_dir(paths.version)), q(paths.manifests)
+    lines = [
+        "set -euo pipefail",
+        f'previous="$(readlink -- {q(paths.link)} || true)"',
+        f'echo "{PREVIOUS}$previous"',
+        f"if [ -d {staged} ]; then",
+        f"  [ ! -e {release} ] && [ ! -e {kept} ] || rm -rf {release} {kept}",
+        f"  [ -d {manifests} ] || mkdir -p {manifests}",
+        f"  mv {meta} {kept}",
+        f"  mv {staged} {release}",
+        f"elif [ ! -d {release} ]; then",
+        f"  echo 'release not on this server' >&2; exit {GONE}",
+        "fi",
+        switch_link(paths.link, paths.release_dir),
+    ]
+    if remove:
+        names = " ".join(q(name) for name in remove)
+        lines += [
+            "doomed=()",
+            f"for name in {names}; do",
+            f'  [ {q(paths.codes_dir)}/"$name" -ef "$previous" ] && continue',
+            f'  doomed+=({q(paths.codes_dir)}/"$name" {manifests}/"$name")',
+            "done",
+            '[ "${#doomed[@]}" -eq 0 ] || rm -rf -- "${doomed[@]}"',
         ]
-    )
+    return "\n".join(lines)
 
 
 def switch_link(link: str, target: str, link_tmp: str | None = None) -> str:
@@ -173,7 +245,7 @@ def switch_link(link: str, target: str, link_tmp: str | None = None) -> str:
     link_tmp = link_tmp or link + ".hoist-tmp"
     return "\n".join(
         [
-            f"mkdir -p {q(posixpath_dir(link))}",
+            f"[ -d {q(posixpath_dir(link))} ] || mkdir -p {q(posixpath_dir(link))}",
             f"ln -sfn {q(target)} {q(link_tmp)}",
             f"mv -fT {q(link_tmp)} {q(link)}",
         ]

@@ -8,7 +8,7 @@ from core.engine.context import TaskContext
 from core.engine.delta import Payload
 from core.engine.output import NodeOutput
 from core.engine.payloads import Payloads, stream
-from core.engine.plan import ReleasePaths
+from core.engine.plan import ReleasePaths, releases_to_remove
 from core.engine.settings import EngineSettings
 from core.engine.steps import StepResult, Work
 from core.engine.summary import DELTA, FULL, NONE, files
@@ -41,6 +41,9 @@ class ServerStages:
         self.base = base
         """The release this server was last switched to, as far as this Hoist knows."""
         self.paths: ReleasePaths = ctx.paths()
+        self.staged_beside: tuple[list[str], str | None] | None = None
+        """After this task staged the release here: the server's release folders and the
+        one its link pointed at then (which old releases the deploy stage may remove)."""
 
     def work(self, stage: Stage) -> Work | None:
         task = self.ctx.task
@@ -85,7 +88,7 @@ class ServerStages:
             if isinstance(delta, str):
                 reason = delta
                 break
-            check = scripts.DeltaBase(base, delta.base_sha256, delta.sent_b2sum)
+            check = scripts.DeltaBase(base, delta.base_sha256, delta.remove)
             result, sent = await self._stage(manifest, delta, check, output)
             if result.ok:
                 output.line(
@@ -117,15 +120,27 @@ class ServerStages:
         base: scripts.DeltaBase | None,
         output: NodeOutput,
     ) -> tuple[RunResult, int]:
-        script = scripts.stage_release(
-            self.paths,
-            meta_size=len(payload.meta),
-            listing_sha256=manifest.listing_sha256,
-            base=base,
+        staging = scripts.Staging(
+            manifest.digest, manifest.listing_sha256, len(payload.meta), payload.gzip
         )
-        return await self.connections.call(
-            self.server, lambda conn: conn.send(script, stream(payload), on_line=output.line)
+        script = scripts.stage_release(self.paths, staging, base)
+        releases: list[str] = []
+        live: list[str] = []
+
+        def line(text: str) -> None:
+            if text.startswith(scripts.RELEASE):
+                releases.append(text.removeprefix(scripts.RELEASE))
+            elif text.startswith(scripts.LIVE):
+                live.append(text.removeprefix(scripts.LIVE))
+            else:
+                output.line(text)
+
+        result, sent = await self.connections.call(
+            self.server, lambda conn: conn.send(script, stream(payload), on_line=line)
         )
+        if result.ok:
+            self.staged_beside = (releases, live[0] if live else None)
+        return result, sent
 
     def _payloads(self) -> Payloads:
         if self.payloads is None:
@@ -145,13 +160,14 @@ class ServerStages:
     async def deploy(self, output: NodeOutput) -> StepResult:
         """Move the staged release into place and switch to it; with nothing staged (a
         rollback, or a rollout step undone and retried) switch to the release already there."""
-        result = await self.run(scripts.install_and_switch(self.paths))
+        result = await self.run(scripts.install_and_switch(self.paths, self._old_releases()))
         if result.exit_status == scripts.GONE and self.ctx.task.kind == TaskKind.DEPLOY:
             output.line("the staged release is gone from the server (cleaned up?): staging again")
             staged = await self.upload(output)
             if staged.exit_status != 0:
                 return staged
-            result = await self.run(scripts.install_and_switch(self.paths))
+            script = scripts.install_and_switch(self.paths, self._old_releases())
+            result = await self.run(script)
         lines = result.output.splitlines()
         previous = None
         if lines and lines[0].startswith(scripts.PREVIOUS):
@@ -184,26 +200,15 @@ class ServerStages:
             output=output,
         )
 
-    async def cleanup(self, keep: int) -> list[str]:
-        """Remove old releases beyond `keep`; never the live one or the one before it."""
-        from core.engine.plan import releases_to_remove
-
-        listing = await self.run(scripts.list_releases(self.paths, clear_uploads=True))
-        lines = listing.output.splitlines()
-        live = lines[0].removeprefix("live ").strip() if lines else ""
-        names = [line for line in lines[1:] if line and not line.startswith(".")]
-        live_name = live.rstrip("/").rsplit("/", 1)[-1] if live else None
-        previous = await self._previous_name()
-        doomed = releases_to_remove(names, keep, live_name, previous)
-        if doomed:
-            await self.run(scripts.remove_releases(self.paths, doomed))
-        return doomed
-
-    async def _previous_name(self) -> str | None:
-        node = next((n for n in self.ctx.chain(self.server.name) if n.stage == Stage.DEPLOY), None)
-        if node is None or not node.previous_release:
-            return None
-        return node.previous_release.rstrip("/").rsplit("/", 1)[-1]
+    def _old_releases(self) -> list[str]:
+        """The release folders a deploy removes once it switched: beyond the project's
+        `keep_releases`, never the new one nor the one the server pointed at before."""
+        if self.staged_beside is None or self.ctx.task.kind != TaskKind.DEPLOY:
+            return []
+        releases, live = self.staged_beside
+        version = self.paths.version
+        keep = self.ctx.project.keep_releases
+        return releases_to_remove({*releases, version}, keep, version, live)
 
 
 def _sent(size: int, files: int, transfer: str) -> dict[str, object]:

@@ -4,6 +4,10 @@ Hoist writes one per release, locally beside the task's package and on each serv
 release (never inside the tree the application serves). Comparing the manifest of the release
 a server points at with the new one tells which files must travel and which can be hard-linked.
 
+Its text is one line per path, sorted bytewise behind a header line that sorts first, so a
+server can turn the manifest of its live release into the new one with `comm` and `sort -m`
+from just the lines that differ (`Manifest.lines`), and check the result by its SHA-256.
+
 The manifest also fixes the release's *listing*: one record per path as GNU find prints it
 (`scripts.LISTING_FIND`), NUL-terminated and sorted bytewise. A server proves a staged tree is
 the release by printing its own listing's SHA-256, which must equal `Manifest.listing_sha256`.
@@ -22,7 +26,9 @@ from typing import IO, Literal
 
 from core.errors import HoistError
 
-FORMAT = "hoist-manifest 1"
+FORMAT = "#hoist-manifest 2"
+"""The header line: `#` sorts before the `[` every path's line starts with."""
+_OLD_FORMAT = '{"format": "hoist-manifest 1"}'
 
 Kind = Literal["f", "d", "l", "p", "c", "b"]
 """As find's `%y`: file, directory, symlink, fifo, character and block device."""
@@ -96,19 +102,26 @@ class Manifest:
         """The regular files' paths, NUL-terminated, in path order (for `xargs -0`)."""
         return b"".join(_raw(path) + b"\0" for path, _ in self.files())
 
+    def lines(self) -> list[bytes]:
+        """The lines of `dumps()` (with their newlines), in order: the header, then one JSON
+        array per path, sorted bytewise as `LC_ALL=C sort` sorts them."""
+        rows = sorted(
+            json.dumps([e.kind, f"{e.mode:o}", e.size, e.sha256, e.target, path]).encode() + b"\n"
+            for path, e in self.entries.items()
+        )
+        return [FORMAT.encode() + b"\n", *rows]
+
     def dumps(self) -> bytes:
-        """The manifest as text: a header line, then one JSON array per path."""
-        lines = [json.dumps({"format": FORMAT})]
-        for path, e in sorted(self.entries.items()):
-            lines.append(json.dumps([e.kind, f"{e.mode:o}", e.size, e.sha256, e.target, path]))
-        return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+        """The manifest as text (ASCII: JSON escapes every other character)."""
+        return b"".join(self.lines())
 
     @classmethod
     def loads(cls, data: bytes) -> Manifest:
-        """Read `dumps`' text back; a HoistError when it is not a manifest of this format."""
+        """Read `dumps`' text back (also the first format's); a HoistError when it is not a
+        manifest."""
         try:
             header, *rows = data.decode("utf-8", "surrogateescape").splitlines()
-            if json.loads(header) != {"format": FORMAT}:
+            if header not in (FORMAT, _OLD_FORMAT):
                 raise ValueError("unknown format")
             entries = {}
             for row in rows:

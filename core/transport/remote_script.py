@@ -33,7 +33,7 @@ def payload(script: str, env: Mapping[str, str] | None) -> bytes:
     text = "\n".join([*lines, script])
     if "\0" in text:
         raise UsageError("a script and its environment cannot contain a NUL byte")
-    return text.encode() + b"\0"
+    return text.encode("utf-8", "surrogateescape") + b"\0"  # paths: the bytes they are
 
 
 def upload_script(remote_path: str, sha256: str | None = None) -> str:

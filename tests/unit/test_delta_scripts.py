@@ -45,17 +45,17 @@ async def archive_of(
     return await build_archive(workspace, tmp / f"{name}.tar")
 
 
-def delta(base: Archive, new: Archive) -> Payload:
-    """The delta from `base` to `new`, as a server is sent it."""
+def delta(base: Archive, new: Archive, version: str) -> Payload:
+    """The delta from `base` to `new` staged as `version`, as a server is sent it."""
     plan = plan_delta(base.manifest, new.manifest)
-    return build_delta(new.path, new.manifest, plan, base.manifest.digest)
+    return build_delta(new.path, new.manifest, plan, base.manifest, version)
 
 
-def whole(archive: Archive, manifest: Manifest | None = None) -> Payload:
+def whole(archive: Archive, version: str, manifest: Manifest | None = None) -> Payload:
     """The whole release as a server is sent it: the archive gzip'd."""
     compressed = archive.path.with_name(archive.path.name + ".gz")
     compress(archive.path, compressed)
-    return full_payload(compressed, manifest or archive.manifest)
+    return full_payload(compressed, manifest or archive.manifest, version)
 
 
 class Server:
@@ -81,14 +81,14 @@ class Server:
         tree = payload.tree.read_bytes() if isinstance(payload.tree, Path) else payload.tree
         delta = None
         if base is not None:
-            delta = scripts.DeltaBase(base, self.manifest_sha(base), payload.sent_b2sum)
-        script = scripts.stage_release(
-            self.paths(version),
-            meta_size=len(payload.meta),
-            listing_sha256=archive.manifest.listing_sha256,
-            base=delta,
+            delta = scripts.DeltaBase(base, self.manifest_sha(base), payload.remove)
+        manifest = archive.manifest
+        staging = scripts.Staging(
+            manifest.digest, manifest.listing_sha256, len(payload.meta), payload.gzip
         )
-        return self.run(script, payload.meta + tree)
+        return self.run(
+            scripts.stage_release(self.paths(version), staging, delta), payload.meta + tree
+        )
 
     def manifest_sha(self, version: str) -> str:
         manifest = Path(self.paths(version).manifest_dir(version)) / "manifest"
@@ -96,7 +96,7 @@ class Server:
 
     def release_whole(self, version: str, archive: Archive) -> None:
         """Stage `archive` whole as `version` and switch to it, as a first release does."""
-        staged = self.stage(version, archive, whole(archive))
+        staged = self.stage(version, archive, whole(archive, version))
         assert staged.returncode == 0, staged.stdout
         assert self.install(version).returncode == 0
 
@@ -155,7 +155,7 @@ async def test_a_full_release_then_a_delta_builds_the_exact_tree(tmp_path: Path)
     a1 = await archive_of(tmp_path, "v1", V1, frozenset({"bin/run"}))
     a2 = await archive_of(tmp_path, "v2", V2)
 
-    full = server.stage("v1", a1, whole(a1))
+    full = server.stage("v1", a1, whole(a1, "v1"))
     assert full.returncode == 0, full.stdout
     assert server.install("v1").returncode == 0
     assert server.live().name == "v1"
@@ -175,15 +175,9 @@ async def test_a_full_release_then_a_delta_builds_the_exact_tree(tmp_path: Path)
         "empty2/deeper",
     }
     assert plan.moved == [("lib/old_name.py", "lib/new_name.py")]
-    assert plan.remove == [
-        "app.py",
-        "becomes_dir",
-        "bin/run",
-        "current",
-        "gone.txt",
-        "lib/old_name.py",
-    ]
-    payload = build_delta(a2.path, a2.manifest, plan, a1.manifest.digest)
+    # app.py, bin/run and current are replaced by tar, which unlinks them first
+    assert plan.remove == ["becomes_dir", "gone.txt", "lib/old_name.py"]
+    payload = build_delta(a2.path, a2.manifest, plan, a1.manifest, "v2")
     staged = server.stage("v2", a2, payload, base="v1")
     assert staged.returncode == 0, staged.stdout
     assert server.install("v2").returncode == 0, server.install("v2").stderr
@@ -196,7 +190,7 @@ async def test_a_full_release_then_a_delta_builds_the_exact_tree(tmp_path: Path)
     assert tree_on_disk(live.parent / "v1") == v1_tree  # the base is untouched
     manifests = Path(server.paths("v2").manifests)
     assert sorted(str(p.relative_to(manifests)) for p in manifests.glob("*/*")) == [
-        f"{v}/{s}" for v in ("v1", "v2") for s in ("manifest", "paths", "stat")
+        f"{v}/{s}" for v in ("v1", "v2") for s in ("digest", "manifest", "stat")
     ]
     assert not (live / ".hoist-manifests").exists()
 
@@ -209,9 +203,7 @@ async def test_a_changed_live_release_refuses_the_delta(tmp_path: Path) -> None:
     with (server.live() / "lib/util.py").open("a") as handle:
         handle.write("# hot fix on the server\n")
 
-    payload = build_delta(
-        a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest), a1.manifest.digest
-    )
+    payload = delta(a1, a2, "v2")
     refused = server.stage("v2", a2, payload, base="v1")
     assert refused.returncode == scripts.BASE_CHANGED
     assert b"changed since it was installed" in refused.stdout
@@ -223,12 +215,10 @@ async def test_a_delta_on_another_base_says_what_is_live(tmp_path: Path) -> None
     a1 = await archive_of(tmp_path, "v1", V1)
     a2 = await archive_of(tmp_path, "v2", V2)
     server.release_whole("v1", a1)
-    assert server.stage("v2", a2, whole(a2)).returncode == 0
+    assert server.stage("v2", a2, whole(a2, "v2")).returncode == 0
     assert server.install("v2").returncode == 0
 
-    payload = build_delta(
-        a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest), a1.manifest.digest
-    )
+    payload = delta(a1, a2, "v3")
     wrong = server.stage("v3", a2, payload, base="v1")
     assert wrong.returncode == scripts.NOT_LIVE and wrong.stdout.strip() == b"live: v2"
 
@@ -237,7 +227,7 @@ async def test_a_tree_that_is_not_the_manifest_is_never_installed(tmp_path: Path
     server = Server(tmp_path / "server")
     a1 = await archive_of(tmp_path, "v1", V1)
     other = await archive_of(tmp_path, "other", {**V1, "extra.txt": b"not in v1\n"})
-    wrong = whole(other, a1.manifest)  # v1's manifest, another tree
+    wrong = whole(other, "v1", a1.manifest)  # v1's manifest, another tree
     result = server.stage("v1", a1, wrong)
     assert result.returncode == scripts.MISMATCH
     assert b"does not match its manifest" in result.stdout
@@ -251,9 +241,7 @@ async def test_awkward_names_survive_a_delta(tmp_path: Path, name: str) -> None:
     a1 = await archive_of(tmp_path, "v1", {name: b"same\n", "x": b"1\n"})
     a2 = await archive_of(tmp_path, "v2", {name: b"same\n", "x": b"2\n", f"sub/{name}": b"n\n"})
     server.release_whole("v1", a1)
-    payload = build_delta(
-        a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest), a1.manifest.digest
-    )
+    payload = delta(a1, a2, "v2")
     staged = server.stage("v2", a2, payload, base="v1")
     assert staged.returncode == 0, staged.stdout
     assert server.install("v2").returncode == 0
@@ -270,9 +258,7 @@ async def test_files_the_live_release_gained_are_not_carried_over(tmp_path: Path
     (cache / "util.cpython-311.pyc").write_bytes(b"compiled")
     (server.live() / "app.log").write_text("written by the app\n")
 
-    payload = build_delta(
-        a2.path, a2.manifest, plan_delta(a1.manifest, a2.manifest), a1.manifest.digest
-    )
+    payload = delta(a1, a2, "v2")
     staged = server.stage("v2", a2, payload, base="v1")
     assert staged.returncode == 0, staged.stdout
     assert server.install("v2").returncode == 0
