@@ -218,3 +218,17 @@ def files_of(folder: Path) -> Tree:
                 mode = "100755" if info.st_mode & 0o100 else "100644"
                 tree[relative] = (mode, path.read_bytes())
     return tree
+
+
+def sessions_of(sshd: OpenSSHServer) -> list[int]:
+    """The per-connection processes of an sshd this test started (its children)."""
+    listener = sshd.pid
+    children = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(entry.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if parent == listener:
+            children.append(int(entry.parent.name))
+    return children

@@ -34,6 +34,7 @@ class Payloads:
         self.version = release.version
         self._manifest: Manifest | None = None
         self._deltas: dict[str, asyncio.Task[Payload | str]] = {}
+        self._bases: dict[str, Manifest | None] = {}
         self._compressed: asyncio.Task[Path] | None = None
 
     async def manifest(self) -> Manifest:
@@ -62,6 +63,15 @@ class Payloads:
             await asyncio.to_thread(compress, self.archive, dest)
         return dest
 
+    async def base_manifest(self, base: str) -> Manifest | None:
+        """The manifest of release `base` of the same environment (read once), or None."""
+        if base not in self._bases:
+            task = await DeployTask.get_or_none(
+                environment_id=self.release.environment_id, version=base, kind=TaskKind.DEPLOY
+            )
+            self._bases[base] = await read_manifest(self.settings, task) if task else None
+        return self._bases[base]
+
     def prepare(self, bases: Iterable[str]) -> None:
         """Start building the deltas from these bases now."""
         for base in bases:
@@ -81,10 +91,7 @@ class Payloads:
             manifest = await self.manifest()
         except HoistError as error:
             return str(error)
-        base_task = await DeployTask.get_or_none(
-            environment_id=self.release.environment_id, version=base, kind=TaskKind.DEPLOY
-        )
-        base_manifest = await read_manifest(self.settings, base_task) if base_task else None
+        base_manifest = await self.base_manifest(base)
         if base_manifest is None:
             return f"this Hoist has no manifest of {base}"
         plan = plan_delta(base_manifest, manifest)

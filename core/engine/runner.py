@@ -13,11 +13,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
-from core.engine import rollout
+from core.engine import rollout, scripts
 from core.engine.connections import TaskConnections
 from core.engine.context import TaskContext
+from core.engine.early import EarlyStagings
 from core.engine.local_stages import LocalStages
 from core.engine.payloads import Payloads, live_releases
 from core.engine.plan import LOCAL, NOTHING_TO_RUN, batches
@@ -32,6 +34,7 @@ from core.secrets import SecretBox
 from core.source.git import GitSource
 from core.status import DeployMode, NodeStatus, TaskKind, TaskStatus
 from core.store.models import DeployTask, StageRun
+from core.transport.ssh import PendingScript
 
 _log = logging.getLogger(__name__)
 
@@ -76,6 +79,7 @@ class TaskRun:
         """What servers are sent, once the package exists."""
         self.bases: dict[str, str] = {}
         """The release each server was last switched to (as far as this Hoist knows)."""
+        self.early = EarlyStagings()
 
     def stop_starting(self, reason: str) -> None:
         """Start no further node; once the running ones end, the task rests interrupted."""
@@ -104,14 +108,19 @@ class TaskRun:
             await asyncio.shield(self._finish(failed=True))
             raise
         finally:
-            await asyncio.shield(self.connections.close())
+            await asyncio.shield(self._let_go())
         return status
+
+    async def _let_go(self) -> None:
+        await self.early.abandon_all()
+        await self.connections.close()
 
     async def _run(self) -> TaskStatus:
         servers = self._servers_now()
         self.connections.warm(
             self.ctx.servers[name] for name in servers[: self.settings.max_parallel]
         )
+        await self._stage_early(servers)
         if not await self._local_chain():
             return await self._finish(failed=True)
         if self.stop_reason is not None and self.ctx.pending(LOCAL):
@@ -220,6 +229,37 @@ class TaskRun:
             names = [n for n in names if n in canary]
         return names
 
+    async def _stage_early(self, servers: list[str]) -> None:
+        """While the release is packaged, start staging the delta on the servers that run
+        first and have a release this Hoist knows the manifest of (a deploy's first run)."""
+        task = self.ctx.task
+        if task.kind != TaskKind.DEPLOY or not self.ctx.pending(LOCAL):
+            return  # a retry after the package: the uploads can start at once
+        self.payloads = Payloads(self.settings, task)
+        self.bases = await live_releases(task.environment_id, self.ctx.server_names(), task.id)
+        for name in self._first(servers):
+            base = self.bases.get(name)
+            manifest = await self.payloads.base_manifest(base) if base else None
+            if base is None or base == task.version or manifest is None:
+                continue
+            check = scripts.DeltaBase(base, manifest.digest)
+            script = scripts.prepare_delta(self.ctx.paths(), check)
+            self.early.start(name, base, partial(self._open_script, name, script))
+
+    async def _open_script(self, name: str, script: str) -> PendingScript:
+        server = self.ctx.servers[name]
+        return await self.connections.call(server, lambda conn: conn.open_script(script))
+
+    def _first(self, servers: list[str]) -> list[str]:
+        """The servers whose chains start first: the first batch (of the rollout's current
+        step), at most `max_parallel`."""
+        steps = self._steps()
+        if steps and self.ctx.task.step < len(steps):
+            current = steps[self.ctx.task.step].servers
+            servers = [n for n in current if n in servers]
+        first = next(iter(batches(servers, self.ctx.env.batch_size)), [])
+        return first[: self.settings.max_parallel]
+
     async def _prepare_payloads(self) -> None:
         """What servers are sent: this task's release, or for a rollback the release's own;
         the deltas from the releases the servers were last switched to start building now."""
@@ -229,9 +269,10 @@ class TaskRun:
                 self.settings, await release_task(task.environment_id, task.version)
             )
             return
-        self.payloads = Payloads(self.settings, task)
-        names = self.ctx.server_names()
-        self.bases = await live_releases(task.environment_id, names, task.id)
+        if self.payloads is None:
+            self.payloads = Payloads(self.settings, task)
+            names = self.ctx.server_names()
+            self.bases = await live_releases(task.environment_id, names, task.id)
         self.payloads.prepare(set(self.bases.values()) - {task.version})
 
     async def _local_chain(self) -> bool:
@@ -241,7 +282,7 @@ class TaskRun:
         server = self.ctx.servers[name]
         base = self.bases.get(name)
         stages = ServerStages(
-            self.ctx, server, self.connections, self.settings, self.payloads, base
+            self.ctx, server, self.connections, self.settings, self.payloads, base, self.early
         )
         async with self.semaphore:
             return await self._chain(name, stages)

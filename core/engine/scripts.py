@@ -61,27 +61,29 @@ GONE = 4
 installed."""
 
 NOT_LIVE, BASE_CHANGED, CANNOT_LINK, MISMATCH = 3, 4, 5, 6
-"""Exit statuses of `stage_release`: the base is not what the server points at (it prints
+"""Exit statuses of staging a release: the base is not what the server points at (it prints
 `live: <name>`), the base's files changed since it was installed (or it has no manifest), the
 filesystem refused a hard link, the staged tree is not the release."""
 
 RELEASE, LIVE = "__hoist_release__ ", "__hoist_live__ "
-"""`stage_release` ends by printing each release folder of the environment behind `RELEASE`
+"""Staging ends by printing each release folder of the environment behind `RELEASE`
 and the one the link points at behind `LIVE`: what the deploy stage may then remove."""
 
 _REMOVE_CHUNK = 500
 """Paths per `rm` command line, well under any server's ARG_MAX."""
 
 
+ABANDONED = 97
+"""Exit status of `prepare_delta` when its input ended before the rest of the script came."""
+
+
 @dataclass(frozen=True)
 class DeltaBase:
-    """What a delta is built on: the base release (the live one), the SHA-256 of its
-    manifest, and the paths to unlink from its hard-linked copy before the sent tree is
-    unpacked over it."""
+    """What a delta is built on: the base release (the live one) and the SHA-256 of its
+    manifest."""
 
     version: str
     manifest_sha256: str
-    remove: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -95,45 +97,47 @@ class Staging:
     meta_size: int = 0
     """A whole release: the bytes of the gzip'd tar of its manifest in front of the tree."""
     gzip: bool = True
-    """Whether the tree (a delta's tar) is gzip'd."""
+    """Whether a delta's tar is gzip'd."""
 
 
-def stage_release(paths: ReleasePaths, staging: Staging, base: DeltaBase | None) -> str:
-    """Build the release in its staging folder from standard input, verify it, and print the
-    environment's release folders (`RELEASE`, `LIVE`).
+_HEAD = ["set -euo pipefail", "shopt -s lastpipe nullglob", "export LC_ALL=C"]
 
-    Everything happens in the environment's upload folder, cleared first (one task at a time
-    runs per environment: anything there is left over). A whole release is `meta_size` bytes
-    of a gzip'd tar holding `<version>.meta/manifest`, then the gzip'd tree.
 
-    A delta is one tar: `<version>.meta/`, the work files under `<version>.work/` (the
-    manifest lines to drop, `manifest.del`, and to add, `manifest.add`; `sums`, the sent
-    files' BLAKE2b as `b2sum -c` reads it; `moved`, NUL-separated pairs of renamed files) and
-    the sent entries under `<version>.staged/`. It starts from the live release, which must be
-    `base` and unchanged since it was staged: its fingerprint must still hold every entry
-    recorded then (entries the application added since, like `__pycache__`, are allowed and
-    left out of the new release). The copy is made of hard links (`cp -al`: directories are
-    new, files are links); the paths in `base.remove` (gone, or not the same in the new
-    release) are unlinked before the sent tree is unpacked, and renamed files are linked
-    from their old path. No file of the base is ever opened for writing. The sent files must
-    match `sums`, and the new manifest is the base's with the lines patched, which must hash
-    to `manifest_sha256`.
-
-    Either way, the staged tree's listing must hash to `listing_sha256`, and its fingerprint
-    is kept in `<version>.meta/stat` beside the manifest and its `digest`.
-    """
-    up, link, codes = q(posixpath_dir(paths.staged)), q(paths.link), q(paths.codes_dir)
-    version = paths.version
-    staged, meta, work = (q(f"{version}.{part}") for part in ("staged", "meta", "work"))
-    lines = [
-        "set -euo pipefail",
-        "shopt -s lastpipe nullglob",
-        "export LC_ALL=C",
+def _clear_uploads(paths: ReleasePaths) -> list[str]:
+    """Go to the environment's upload folder and empty it: one task at a time runs per
+    environment, so anything there is left over (a cancel, a crash, a failed check)."""
+    up = q(posixpath_dir(paths.staged))
+    return [
+        f"[ -d {up} ] || mkdir -p -- {up}",
+        f"cd -- {up}",
+        'left=(*); [ "${#left[@]}" -eq 0 ] || rm -rf -- "${left[@]}"',
     ]
-    if base is not None:
-        base_dir = q(f"{paths.codes_dir}/{base.version}")
-        kept = q(paths.manifest_dir(base.version))
-        lines += [
+
+
+def _names(paths: ReleasePaths) -> tuple[str, str, str]:
+    """The staged tree, the manifest folder and the work folder, in the upload folder."""
+    staged, meta, work = (q(f"{paths.version}.{part}") for part in ("staged", "meta", "work"))
+    return staged, meta, work
+
+
+def prepare_delta(paths: ReleasePaths, base: DeltaBase) -> str:
+    """Stage a delta, first part (it needs nothing of the new release, so it can run while
+    the release is packaged): check the live release, copy it as hard links, and wait for
+    the rest of the script (`finish_delta`, sent with the delta behind it).
+
+    The live release must be `base`, with the manifest Hoist wrote (its `digest`), and its
+    files unchanged since it was staged: its fingerprint must still hold every entry recorded
+    then. Entries the application added since (`__pycache__`, logs) are allowed and left out
+    of the copy. The copy is `cp -al`: directories are new, files are hard links.
+    """
+    staged, _, work = _names(paths)
+    link = q(paths.link)
+    base_dir = q(f"{paths.codes_dir}/{base.version}")
+    kept = q(paths.manifest_dir(base.version))
+    fingerprint = _find(base_dir, _FINGERPRINT)
+    return "\n".join(
+        [
+            *_HEAD,
             f"if ! cd -P -- {link} 2>/dev/null || [ ! . -ef {base_dir} ]; then",
             f'  live="$(readlink -- {link} || true)"; echo "live: ${{live##*/}}"; exit {NOT_LIVE}',
             "fi",
@@ -143,63 +147,104 @@ def stage_release(paths: ReleasePaths, staging: Staging, base: DeltaBase | None)
             f"|| [ ! -f {kept}/stat ]; then",
             f"  echo 'the live release has no manifest that this Hoist wrote'; exit {BASE_CHANGED}",
             "fi",
+            *_clear_uploads(paths),
+            "extras=()",
+            f"if ! {fingerprint} | cmp -s - {kept}/stat; then",
+            f"  comm -z -3 <(sort -z {kept}/stat) <({fingerprint} | sort -z) "
+            "| while IFS= read -r -d '' r; do",
+            "    if [ \"${r:0:1}\" != $'\\t' ]; then",
+            "      echo 'files of the live release changed since it was installed'; "
+            f"exit {BASE_CHANGED}",
+            "    fi",
+            f'    r="${{r:1}}"; extras+=({staged}/"${{r#* * * * }}")',
+            "  done",
+            "fi",
+            f"cp -al -- {base_dir} {staged} || {{ rm -rf {staged}; "
+            f"echo 'the filesystem refused a hard link'; exit {CANNOT_LINK}; }}",
+            '[ "${#extras[@]}" -eq 0 ] || rm -rf -- "${extras[@]}"',
+            f"IFS= read -r -d '' __hoist_rest || exit {ABANDONED}",
+            'eval "$__hoist_rest"',
         ]
-    lines += [
-        f"[ -d {up} ] || mkdir -p -- {up}",
-        f"cd -- {up}",
-        'left=(*); [ "${#left[@]}" -eq 0 ] || rm -rf -- "${left[@]}"',
-    ]
+    )
+
+
+def finish_delta(
+    paths: ReleasePaths, staging: Staging, base: DeltaBase, remove: Sequence[str]
+) -> str:
+    """Stage a delta, second part: its standard input is one tar (gzip'd with `gzip`) of
+    `<version>.meta/`, the work files under `<version>.work/` (the manifest lines to drop,
+    `manifest.del`, and to add, `manifest.add`; `sums`, the sent files' BLAKE2b as
+    `b2sum -c` reads it; `moved`, NUL-separated pairs of renamed files) and the entries that
+    travel, under `<version>.staged/`.
+
+    The paths in `remove` are unlinked from the copy first, the tar is unpacked over it
+    (GNU tar unlinks a file or symlink in the way before it creates a member, so no file of
+    the base is ever opened for writing), renamed files are linked from their old path. The
+    sent files must match `sums`, and the new manifest is the base's with its lines patched,
+    which must hash to `manifest_sha256`. Then as `_finish`.
+    """
+    staged, meta, work = _names(paths)
+    base_dir = q(f"{paths.codes_dir}/{base.version}")
+    kept = q(paths.manifest_dir(base.version))
     gone = f"rm -rf {staged} {meta} {work}"
-    if base is None:
-        lines += [
+    lines = []
+    targets = [q(f"{paths.version}.staged/{path}") for path in remove]
+    for at in range(0, len(targets), _REMOVE_CHUNK):
+        lines.append("rm -rf -- " + " ".join(targets[at : at + _REMOVE_CHUNK]))
+    lines += [
+        f"tar -x{'z' if staging.gzip else ''}pf - --no-same-owner",
+        f"[ ! -s {work}/moved ] || while IFS= read -r -d '' src && IFS= read -r -d '' dst; "
+        f'do ln -- {base_dir}/"$src" {staged}/"$dst" || {{ {gone}; exit {CANNOT_LINK}; }}; '
+        f"done < {work}/moved",
+        f'mismatch() {{ {gone}; echo "$1"; exit {MISMATCH}; }}',
+        f"[ ! -s {work}/sums ] || b2sum --quiet --strict -c {work}/sums "
+        "|| mismatch 'the sent files do not match their manifest'",
+        f"comm -23 {kept}/manifest {work}/manifest.del | sort -m - {work}/manifest.add "
+        f"> {meta}/manifest",
+        f'[ "$(sha256sum < {meta}/manifest)" = {q(staging.manifest_sha256 + "  -")} ] '
+        "|| mismatch 'the manifest patched from the live one is not the new one'",
+    ]
+    return "\n".join([*lines, *_finish(paths, staging), f"rm -rf -- {work}", *_listing(paths)])
+
+
+def stage_whole(paths: ReleasePaths, staging: Staging) -> str:
+    """Stage a whole release from standard input: `meta_size` bytes of a gzip'd tar holding
+    `<version>.meta/manifest`, then the gzip'd tree. Then as `_finish`."""
+    staged, _, _ = _names(paths)
+    return "\n".join(
+        [
+            *_HEAD,
+            *_clear_uploads(paths),
             f"dd bs={staging.meta_size} count=1 iflag=fullblock status=none | tar -xzf -",
             f"mkdir {staged}",
             f"tar -xzpf - -C {staged} --no-same-owner",
+            *_finish(paths, staging),
+            *_listing(paths),
         ]
-    else:
-        fingerprint = _find(base_dir, _FINGERPRINT)
-        lines += [
-            "extras=()",
-            f"{fingerprint} | sort -z | comm -z -3 {kept}/stat - | while IFS= read -r -d '' r; do",
-            "  if [ \"${r:0:1}\" != $'\\t' ]; then",
-            "    echo 'files of the live release changed since it was installed'; "
-            f"exit {BASE_CHANGED}",
-            "  fi",
-            f'  r="${{r:1}}"; extras+=({staged}/"${{r#* * * * }}")',
-            "done",
-            f"cp -al -- {base_dir} {staged} || {{ {gone}; "
-            f"echo 'the filesystem refused a hard link'; exit {CANNOT_LINK}; }}",
-            '[ "${#extras[@]}" -eq 0 ] || rm -rf -- "${extras[@]}"',
-        ]
-        remove = [q(f"{version}.staged/{path}") for path in base.remove]
-        for at in range(0, len(remove), _REMOVE_CHUNK):
-            lines.append("rm -rf -- " + " ".join(remove[at : at + _REMOVE_CHUNK]))
-        mismatch = f'{{ {gone}; echo "$1"; exit {MISMATCH}; }}'
-        lines += [
-            f"tar -x{'z' if staging.gzip else ''}pf - --no-same-owner",
-            f"[ ! -s {work}/moved ] || while IFS= read -r -d '' src && IFS= read -r -d '' dst; "
-            f'do ln -- {base_dir}/"$src" {staged}/"$dst" || {{ {gone}; exit {CANNOT_LINK}; }}; '
-            f"done < {work}/moved",
-            f"mismatch() {mismatch}",
-            f"[ ! -s {work}/sums ] || b2sum --quiet --strict -c {work}/sums "
-            "|| mismatch 'the sent files do not match their manifest'",
-            f"comm -23 {kept}/manifest {work}/manifest.del | sort -m - {work}/manifest.add "
-            f"> {meta}/manifest",
-            f'[ "$(sha256sum < {meta}/manifest)" = {q(staging.manifest_sha256 + "  -")} ] '
-            "|| mismatch 'the manifest patched from the live one is not the new one'",
-        ]
-    listing = _find(staged, _LISTING, (f"{meta}/stat.raw", _FINGERPRINT))
-    lines += [
+    )
+
+
+def _finish(paths: ReleasePaths, staging: Staging) -> list[str]:
+    """The staged tree's listing must hash to `listing_sha256`; its fingerprint is kept in
+    `<version>.meta/stat` (in the order `find` walks it: the same walk finds the same order
+    while nothing changed), beside the manifest and its `digest`."""
+    staged, meta, work = _names(paths)
+    listing = _find(staged, _LISTING, (f"{meta}/stat", _FINGERPRINT))
+    return [
         f"echo {q(staging.manifest_sha256)} > {meta}/digest",
         f'got="$({listing} | sort -z | sha256sum)"',
         f'[ "$got" = {q(staging.listing_sha256 + "  -")} ] || '
-        f"{{ {gone}; echo 'the staged release does not match its manifest'; exit {MISMATCH}; }}",
-        f"sort -z -o {meta}/stat {meta}/stat.raw",
-        f"rm -rf -- {work} {meta}/stat.raw",
-        f'for d in {codes}/*/; do d="${{d%/}}"; echo "{RELEASE}${{d##*/}}"; done',
-        f'if cd -P -- {link} 2>/dev/null; then echo "{LIVE}${{PWD##*/}}"; fi',
+        f"{{ rm -rf {staged} {meta} {work}; "
+        f"echo 'the staged release does not match its manifest'; exit {MISMATCH}; }}",
     ]
-    return "\n".join(lines)
+
+
+def _listing(paths: ReleasePaths) -> list[str]:
+    """Print the environment's release folders (`RELEASE`) and the live one (`LIVE`)."""
+    return [
+        f'for d in {q(paths.codes_dir)}/*/; do d="${{d%/}}"; echo "{RELEASE}${{d##*/}}"; done',
+        f'if cd -P -- {q(paths.link)} 2>/dev/null; then echo "{LIVE}${{PWD##*/}}"; fi',
+    ]
 
 
 def install_and_switch(paths: ReleasePaths, remove: Sequence[str] = ()) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core.engine import scripts
 from core.engine.connections import TaskConnections
 from core.engine.context import TaskContext
 from core.engine.delta import Payload
+from core.engine.early import Early, EarlyStagings, abandon
 from core.engine.output import NodeOutput
 from core.engine.payloads import Payloads, stream
 from core.engine.plan import ReleasePaths, releases_to_remove
@@ -18,7 +21,7 @@ from core.health.spec import HealthCheck
 from core.source.manifest import Manifest
 from core.status import Stage, TaskKind
 from core.store.models import Server
-from core.transport.ssh import RunResult
+from core.transport.ssh import ChannelError, RunResult
 
 
 class ServerStages:
@@ -32,6 +35,7 @@ class ServerStages:
         settings: EngineSettings,
         payloads: Payloads | None,
         base: str | None = None,
+        early: EarlyStagings | None = None,
     ) -> None:
         self.ctx = ctx
         self.server = server
@@ -39,10 +43,11 @@ class ServerStages:
         self.settings = settings
         self.payloads = payloads
         self.base = base
+        self.early = early
         """The release this server was last switched to, as far as this Hoist knows."""
         self.paths: ReleasePaths = ctx.paths()
         self.staged_beside: tuple[list[str], str | None] | None = None
-        """After this task staged the release here: the server's release folders and the
+        """Once this task staged the release here: the server's release folders and the
         one its link pointed at then (which old releases the deploy stage may remove)."""
 
     def work(self, stage: Stage) -> Work | None:
@@ -80,25 +85,33 @@ class ServerStages:
         that can be proven intact, else whole."""
         payloads = self._payloads()
         manifest = await payloads.manifest()
+        early = self.early.take(self.server.name) if self.early is not None else None
         base, tried = self.base, set[str]()
         reason = "the server has no release of this environment yet"
-        while base is not None and base not in tried:
-            tried.add(base)
-            delta = await payloads.delta(base)
-            if isinstance(delta, str):
-                reason = delta
-                break
-            check = scripts.DeltaBase(base, delta.base_sha256, delta.remove)
-            result, sent = await self._stage(manifest, delta, check, output)
-            if result.ok:
-                output.line(
-                    f"delta from {base}: {files(delta.files)} sent, {sent} bytes; "
-                    "the rest are hard links of the live release"
+        try:
+            while base is not None and base not in tried:
+                tried.add(base)
+                delta = await payloads.delta(base)
+                if isinstance(delta, str):
+                    reason = delta
+                    break
+                started, early = (early, None) if early and early.base == base else (None, early)
+                result, sent, early_used = await self._stage_delta(
+                    manifest, delta, base, started, output
                 )
-                return StepResult(0, _sent(sent, delta.files, DELTA))
-            base, reason = _why_not(result, base)
-            if base is None:
-                output.line(f"no delta: {reason}")
+                if result.ok:
+                    when = " (checked and linked while the release was packaged)"
+                    output.line(
+                        f"delta from {base}: {files(delta.files)} sent, {sent} bytes; "
+                        f"the rest are hard links of the live release{when if early_used else ''}"
+                    )
+                    return StepResult(0, _sent(sent, delta.files, DELTA))
+                base, reason = _why_not(result, base)
+                if base is None:
+                    output.line(f"no delta: {reason}")
+        finally:
+            if early is not None:
+                await abandon(early)
         return await self._upload_whole(manifest, reason, output)
 
     async def _upload_whole(
@@ -106,41 +119,58 @@ class ServerStages:
     ) -> StepResult:
         output.line(f"sending the whole release: {reason}")
         payload = await self._payloads().full()
-        result, sent = await self._stage(manifest, payload, None, output)
+        staging = scripts.Staging(manifest.digest, manifest.listing_sha256, len(payload.meta))
+        script = scripts.stage_whole(self.paths, staging)
+        line = self._listen(output)
+        result, sent = await self.connections.call(
+            self.server, lambda conn: conn.send(script, stream(payload), on_line=line)
+        )
         if not result.ok:
             detail = _last_line(result) or f"exit status {result.exit_status}"
             return StepResult(result.exit_status, {"error": f"cannot stage the release: {detail}"})
         output.line(f"sent {sent} bytes ({files(payload.files)}), verified against the manifest")
         return StepResult(0, _sent(sent, payload.files, FULL) | {"transfer_note": reason})
 
-    async def _stage(
+    async def _stage_delta(
         self,
         manifest: Manifest,
-        payload: Payload,
-        base: scripts.DeltaBase | None,
+        delta: Payload,
+        base: str,
+        early: Early | None,
         output: NodeOutput,
-    ) -> tuple[RunResult, int]:
-        staging = scripts.Staging(
-            manifest.digest, manifest.listing_sha256, len(payload.meta), payload.gzip
-        )
-        script = scripts.stage_release(self.paths, staging, base)
+    ) -> tuple[RunResult, int, bool]:
+        """Stage `delta` on top of `base`: going on with the staging started early, or
+        starting it now (also when the early one's session was lost meanwhile); and whether
+        the early one was used."""
+        check = scripts.DeltaBase(base, delta.base_sha256)
+        staging = scripts.Staging(manifest.digest, manifest.listing_sha256, gzip=delta.gzip)
+        rest = scripts.finish_delta(self.paths, staging, check, delta.remove)
+        line = self._listen(output)
+        if early is not None:
+            try:
+                pending = await early.script
+                return (*await pending.go_on(rest, stream(delta), on_line=line), True)
+            except (ChannelError, HoistError) as error:
+                output.line(f"the staging started early was lost ({error}): starting again")
+        first = scripts.prepare_delta(self.paths, check)
+        pending = await self.connections.call(self.server, lambda conn: conn.open_script(first))
+        return (*await pending.go_on(rest, stream(delta), on_line=line), False)
+
+    def _listen(self, output: NodeOutput) -> Callable[[str], None]:
+        """Passes a staging's output on to `output`, but keeps the release folders it
+        lists at the end (`staged_beside`)."""
         releases: list[str] = []
-        live: list[str] = []
+        self.staged_beside = (releases, None)
 
         def line(text: str) -> None:
             if text.startswith(scripts.RELEASE):
                 releases.append(text.removeprefix(scripts.RELEASE))
             elif text.startswith(scripts.LIVE):
-                live.append(text.removeprefix(scripts.LIVE))
+                self.staged_beside = (releases, text.removeprefix(scripts.LIVE))
             else:
                 output.line(text)
 
-        result, sent = await self.connections.call(
-            self.server, lambda conn: conn.send(script, stream(payload), on_line=line)
-        )
-        if result.ok:
-            self.staged_beside = (releases, live[0] if live else None)
-        return result, sent
+        return line
 
     def _payloads(self) -> Payloads:
         if self.payloads is None:

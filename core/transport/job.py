@@ -29,7 +29,8 @@ class RemoteJob:
         self.process = process
         self.capture = BoundedCapture(OUTPUT_HEAD, OUTPUT_TAIL)
         self.pgid: int | None = None
-        self._on_line = on_line
+        self.on_line = on_line
+        """Called with each line of output as it comes (replaceable while the job runs)."""
         self._started = asyncio.Event()
 
     async def read(self) -> None:
@@ -50,16 +51,19 @@ class RemoteJob:
             self._started.set()
             return
         self.capture.add(line)
-        if self._on_line is not None:
-            await _call(self._on_line, line.rstrip(b"\r\n").decode(errors="replace"))
+        if self.on_line is not None:
+            await call_back(self.on_line, line.rstrip(b"\r\n").decode(errors="replace"))
 
     async def feed(
         self,
         payload: bytes,
         source: AsyncIterator[bytes] | None,
         on_progress: ProgressCallback | None,
+        *,
+        end: bool = True,
     ) -> int:
-        """Send the script, then the input; returns the input bytes sent."""
+        """Send the script, then the input, then (with `end`) the end of the input; returns
+        the input bytes sent."""
         await self._started.wait()
         if self.pgid is None:
             return 0
@@ -73,8 +77,9 @@ class RemoteJob:
                 await stdin.drain()
                 sent += len(chunk)
                 if on_progress is not None:
-                    await _call(on_progress, sent)
-            stdin.write_eof()
+                    await call_back(on_progress, sent)
+            if end:
+                stdin.write_eof()
         except BrokenPipeError:
             pass  # the script stopped reading; its exit status tells the rest
         return sent
@@ -106,7 +111,7 @@ async def file_chunks(path: Path) -> AsyncIterator[bytes]:
         handle.close()
 
 
-async def _call(callback: Callable[[Any], Awaitable[None] | None], value: object) -> None:
+async def call_back(callback: Callable[[Any], Awaitable[None] | None], value: object) -> None:
     result = callback(value)
     if inspect.isawaitable(result):
         await result

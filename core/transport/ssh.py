@@ -40,6 +40,7 @@ from core.transport.job import (
     LineCallback,
     ProgressCallback,
     RemoteJob,
+    call_back,
     file_chunks,
     once,
 )
@@ -219,6 +220,22 @@ class Connection:
         whole); returns how it ended and the input bytes sent."""
         return await self._execute(payload(script, env), source, timeout, on_line, on_progress)
 
+    async def open_script(self, script: str) -> PendingScript:
+        """Start a bash script that ends by reading and running the next script it is sent
+        (`PendingScript.go_on`): for work that can start before the rest of its input
+        exists. Its output is kept for the result; nothing is streamed until then."""
+        job = RemoteJob(await self._start(), None)
+        reader = asyncio.create_task(job.read())
+        try:
+            await job.feed(payload(script, None), None, None, end=False)
+        except BaseException as exc:
+            await self._stop(job, reader)
+            error = self._failure(exc, None)
+            if error is None:
+                raise
+            raise error from None
+        return PendingScript(self, job, reader)
+
     @property
     def closed(self) -> bool:
         """The connection (or its bastion's) is closed or was lost."""
@@ -269,6 +286,18 @@ class Connection:
     ) -> tuple[RunResult, int]:
         job = RemoteJob(await self._start(), on_line)
         reader = asyncio.create_task(job.read())
+        return await self._complete(job, reader, script, source, timeout, on_progress)
+
+    async def _complete(
+        self,
+        job: RemoteJob,
+        reader: asyncio.Task[None],
+        script: bytes,
+        source: AsyncIterator[bytes] | None,
+        timeout: float | None,
+        on_progress: ProgressCallback | None,
+    ) -> tuple[RunResult, int]:
+        """Feed a started job its script and input, and wait for it to end."""
         try:
             async with asyncio.timeout(timeout):
                 sent = await job.feed(script, source, on_progress)
@@ -281,9 +310,13 @@ class Connection:
                 raise
             raise error from None
         finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
-            job.process.close()
+            await self._stop(job, reader)
+
+    @staticmethod
+    async def _stop(job: RemoteJob, reader: asyncio.Task[None]) -> None:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        job.process.close()
 
     async def _start(self) -> asyncssh.SSHClientProcess[bytes]:
         try:
@@ -323,6 +356,45 @@ class Connection:
             await self._ssh.run(kill_command(pgid, grace), check=False, timeout=grace + 10)
         except (asyncssh.Error, OSError, TimeoutError) as exc:
             log.warning("could not kill process group %s on %s: %s", pgid, self.target.name, exc)
+
+
+class PendingScript:
+    """A script started by `Connection.open_script`, waiting for the rest."""
+
+    def __init__(self, connection: Connection, job: RemoteJob, reader: asyncio.Task[None]):
+        self.connection = connection
+        self._job = job
+        self._reader = reader
+
+    async def go_on(
+        self,
+        script: str,
+        source: AsyncIterator[bytes] | None = None,
+        *,
+        timeout: float | None = None,
+        on_line: LineCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> tuple[RunResult, int]:
+        """Send the rest of the script (then `source` as its input) and wait for the end.
+        If the first part exited meanwhile, its result is returned as it is."""
+        self._job.on_line = on_line
+        if on_line is not None:  # what the first part printed, kept until now
+            for line in self._job.capture.text().splitlines():
+                await call_back(on_line, line)
+        return await self.connection._complete(
+            self._job, self._reader, payload(script, None), source, timeout, on_progress
+        )
+
+    async def close(self, timeout: float = 60.0) -> int | None:
+        """Send no more: the script sees the end of its input and exits. Waits for that
+        (at most `timeout` seconds, then kills it); returns its exit status, if any."""
+        try:
+            result, _ = await self.connection._complete(
+                self._job, self._reader, b"", None, timeout, None
+            )
+        except TransportError:
+            return None
+        return result.exit_status
 
 
 async def _open(target: Target, options: ConnectOptions) -> Connection:

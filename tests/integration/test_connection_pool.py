@@ -26,8 +26,13 @@ from core.secrets import generate_secret
 from core.status import NodeStatus, TaskStatus
 from core.store.db import close_database, open_database
 from core.store.models import DeployTask, Server
-from tests.fakes.sshd import OpenSSHServer
-from tests.opensshfleet import OpenSSHFleet, make_openssh_fleet, skip_reason, stop_all
+from tests.opensshfleet import (
+    OpenSSHFleet,
+    make_openssh_fleet,
+    sessions_of,
+    skip_reason,
+    stop_all,
+)
 from tests.slackbot import ALICE as SLACK_ALICE
 from tests.slackbot import CHANNEL, Story, start_story, stop_story
 
@@ -63,20 +68,6 @@ async def fleet(db, tmp_path: Path) -> AsyncIterator[OpenSSHFleet]:
 def pool_of(fleet: OpenSSHFleet) -> ConnectionPool:
     assert fleet.engine.pool is not None
     return fleet.engine.pool
-
-
-def sessions_of(sshd: OpenSSHServer) -> list[int]:
-    """The per-connection processes of an sshd this test started (its children)."""
-    listener = sshd.pid
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # gone meanwhile
-        if parent == listener:
-            children.append(int(stat.parent.name))
-    return children
 
 
 async def deploy(fleet: OpenSSHFleet, content: str):

@@ -7,6 +7,7 @@ assertion reads the real files, inodes and manifests a server holds.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from core.engine.requests import HookChoice
+from core.sandbox.processes import kill_tree
 from core.status import HookStage, NodeStatus, TaskKind, TaskStatus
 from core.store.models import DeployTask, StageRun
 from tests.opensshfleet import (
@@ -25,6 +27,7 @@ from tests.opensshfleet import (
     OpenSSHFleet,
     files_of,
     make_openssh_fleet,
+    sessions_of,
     skip_reason,
     tree_of,
 )
@@ -269,3 +272,55 @@ async def test_g_a_package_without_its_manifest_still_gives_a_delta(fleet: OpenS
     assert second.status == TaskStatus.SUCCEEDED, await fleet.describe(second)
     assert {n.transfer for n in (await uploads(second)).values()} == {"delta"}
     assert kept.is_file()  # taken from the package, and kept
+
+
+async def test_h_a_staging_started_early_whose_session_is_lost_starts_again(
+    fleet: OpenSSHFleet, tmp_path: Path
+) -> None:
+    first = await fleet.deploy()
+    assert first.status == TaskStatus.SUCCEEDED, await fleet.describe(first)
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    second_commit(fleet)
+    hooks = {HookStage.POST_DOWNLOAD: HookChoice(script=f"cat {gate} > /dev/null")}
+    task = await fleet.engine.deploy(fleet.request(None, hooks=hooks), ALICE)
+    running = asyncio.create_task(fleet.engine.run(task.id))
+
+    writer = await asyncio.to_thread(os.open, gate, os.O_WRONLY)  # the hook is running
+    try:
+        early = fleet.engine._active[task.id][0].early  # noqa: SLF001 - the run's own
+        for name in SERVERS:
+            await early.opened(name)
+        kill_tree(sessions_of(fleet.sshds["web1"])[0])  # its connection, as a crash would
+    finally:
+        os.close(writer)  # the hook ends: packaging goes on
+    await running
+    await task.refresh_from_db()
+
+    assert task.status == TaskStatus.SUCCEEDED, await fleet.describe(task)
+    assert_live(fleet, task)
+    nodes = await uploads(task)
+    assert {node.transfer for node in nodes.values()} == {"delta"}
+    assert "the staging started early was lost" in nodes["web1"].output
+    for name in ("web2", "web3"):
+        assert "while the release was packaged" in nodes[name].output, nodes[name].output
+
+
+async def test_i_stagings_started_early_stop_when_packaging_fails(fleet: OpenSSHFleet) -> None:
+    first = await fleet.deploy()
+    assert first.status == TaskStatus.SUCCEEDED, await fleet.describe(first)
+    second_commit(fleet)
+    failing = {HookStage.POST_DOWNLOAD: HookChoice(script="echo broken build; exit 3")}
+
+    second = await fleet.deploy(hooks=failing)
+
+    assert second.status == TaskStatus.FAILED
+    assert {n.status for n in (await uploads(second)).values()} == {NodeStatus.SKIPPED}
+    for name in SERVERS:
+        assert fleet.live(name) == first.version
+        uploads_dir = fleet.roots[name] / CODES / ".hoist-upload"
+        # the first part ran (copied the live release) and stopped at the end of its input
+        assert [p.name for p in uploads_dir.iterdir()] == [f"{second.version}.staged"]
+    third = await fleet.deploy()  # what the stopped stagings left is cleared
+    assert third.status == TaskStatus.SUCCEEDED, await fleet.describe(third)
+    assert {n.transfer for n in (await uploads(third)).values()} == {"delta"}

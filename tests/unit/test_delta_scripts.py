@@ -79,16 +79,16 @@ class Server:
         self, version: str, archive: Archive, payload: Payload, base: str | None = None
     ) -> subprocess.CompletedProcess[bytes]:
         tree = payload.tree.read_bytes() if isinstance(payload.tree, Path) else payload.tree
-        delta = None
-        if base is not None:
-            delta = scripts.DeltaBase(base, self.manifest_sha(base), payload.remove)
-        manifest = archive.manifest
+        manifest, paths = archive.manifest, self.paths(version)
         staging = scripts.Staging(
             manifest.digest, manifest.listing_sha256, len(payload.meta), payload.gzip
         )
-        return self.run(
-            scripts.stage_release(self.paths(version), staging, delta), payload.meta + tree
-        )
+        if base is None:
+            return self.run(scripts.stage_whole(paths, staging), payload.meta + tree)
+        check = scripts.DeltaBase(base, self.manifest_sha(base))
+        first = scripts.prepare_delta(paths, check)
+        rest = scripts.finish_delta(paths, staging, check, payload.remove)
+        return self.run(first, rest.encode("utf-8", "surrogateescape") + b"\0" + tree)
 
     def manifest_sha(self, version: str) -> str:
         manifest = Path(self.paths(version).manifest_dir(version)) / "manifest"

@@ -1,0 +1,68 @@
+"""Delta stagings started on the first servers while the release is still being packaged.
+
+The first part of staging a delta (check the live release, copy it as hard links) needs
+nothing of the new release, so a task starts it on the servers that will run first as soon
+as it starts. Each waits on its server for the rest of its script, which the upload stage
+sends with the delta. One not taken by an upload stage is told to stop (it sees the end of
+its input) before anything else is staged on that server, and at the latest when the run ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from core.transport.ssh import PendingScript
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class Early:
+    """One staging started early: on top of release `base`."""
+
+    base: str
+    script: asyncio.Task[PendingScript]
+
+
+class EarlyStagings:
+    """The stagings a run started early, by server name."""
+
+    def __init__(self) -> None:
+        self._started: dict[str, Early] = {}
+
+    def start(
+        self, server: str, base: str, open_script: Callable[[], Awaitable[PendingScript]]
+    ) -> None:
+        async def opened() -> PendingScript:
+            return await open_script()
+
+        self._started[server] = Early(base, asyncio.create_task(opened()))
+
+    async def opened(self, server: str) -> None:
+        """Wait until the staging started on `server` runs there (or could not start)."""
+        early = self._started.get(server)
+        if early is not None:
+            await asyncio.wait([early.script])
+
+    def take(self, server: str) -> Early | None:
+        """The staging started on `server`, now the caller's to go on with or `abandon`."""
+        return self._started.pop(server, None)
+
+    async def abandon_all(self) -> None:
+        """Stop every staging not taken (the run ends)."""
+        started, self._started = self._started, {}
+        await asyncio.gather(*(abandon(early) for early in started.values()))
+
+
+async def abandon(early: Early) -> None:
+    """Stop a staging started early and wait until it has: it sees the end of its input
+    and exits, and whatever it staged is cleared by the next staging on that server."""
+    try:
+        script = await early.script
+    except Exception as error:  # it never started: nothing to stop
+        _log.debug("a staging started early on top of %s did not start: %s", early.base, error)
+        return
+    await script.close()
