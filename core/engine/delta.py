@@ -116,7 +116,7 @@ def build_delta(
     staged, sums = f"{version}.staged/", bytearray()
     out = io.BytesIO()
     with (
-        tarfile.open(archive, mode="r|*") as source,
+        tarfile.open(archive, mode="r") as source,  # can seek: only the sent are read
         tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
         for member in source:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mmap
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, Literal
@@ -138,31 +139,48 @@ class Manifest:
 
 
 def manifest_of_tar(stream: IO[bytes] | io.BufferedIOBase) -> Manifest:
-    """The manifest of an uncompressed tar (`git archive`'s, or a gzip'd one opened with
-    `tarfile`'s `r|gz`), read in one pass; hard links get the entry of the file they link."""
-    entries: dict[str, Entry] = {}
+    """The manifest of a tar (plain, or gzip'd: `tarfile`'s `r|*`), read in one pass; hard
+    links get the entry of the file they link."""
     with tarfile.open(fileobj=stream, mode="r|*") as tar:
-        for member in tar:
-            path = member_path(member)
-            if not path:
-                continue
-            if member.type == tarfile.LNKTYPE:
-                linked = entries.get(member_path_of(member.linkname))
-                if linked is None or linked.kind != "f":
-                    raise HoistError(f"`{path}` is a hard link to a file not before it")
-                entries[path] = linked
-                continue
-            kind = _TAR_KINDS.get(member.type)
-            if kind is None:
-                raise HoistError(f"`{path}` is of a kind a release cannot hold ({member.type!r})")
-            if kind == "f":
-                entries[path] = Entry("f", member.mode & 0o7777, member.size, _hash(tar, member))
-            elif kind == "d":
-                entries[path] = Entry("d", member.mode & 0o7777)
-            elif kind == "l":
-                entries[path] = Entry("l", target=member.linkname)
-            else:
-                entries[path] = Entry(kind)
+        return _manifest(tar, lambda member: _hash(tar, member))
+
+
+def manifest_of_tar_bytes(data: bytes | memoryview | mmap.mmap) -> Manifest:
+    """The manifest of a plain tar in memory: only the headers are parsed, and each file's
+    bytes are hashed where they lie (several times faster than `manifest_of_tar`)."""
+    view = memoryview(data)
+
+    def content(member: tarfile.TarInfo) -> str:
+        start = member.offset_data
+        return hashlib.sha256(view[start : start + member.size]).hexdigest()
+
+    with tarfile.open(fileobj=io.BytesIO(view), mode="r:") as tar:
+        return _manifest(tar, content)
+
+
+def _manifest(tar: tarfile.TarFile, content: Callable[[tarfile.TarInfo], str]) -> Manifest:
+    entries: dict[str, Entry] = {}
+    for member in tar:
+        path = member_path(member)
+        if not path:
+            continue
+        if member.type == tarfile.LNKTYPE:
+            linked = entries.get(member_path_of(member.linkname))
+            if linked is None or linked.kind != "f":
+                raise HoistError(f"`{path}` is a hard link to a file not before it")
+            entries[path] = linked
+            continue
+        kind = _TAR_KINDS.get(member.type)
+        if kind is None:
+            raise HoistError(f"`{path}` is of a kind a release cannot hold ({member.type!r})")
+        if kind == "f":
+            entries[path] = Entry("f", member.mode & 0o7777, member.size, content(member))
+        elif kind == "d":
+            entries[path] = Entry("d", member.mode & 0o7777)
+        elif kind == "l":
+            entries[path] = Entry("l", target=member.linkname)
+        else:
+            entries[path] = Entry(kind)
     return Manifest(entries)
 
 

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import gzip
 import hashlib
-import io
+import mmap
 import os
 import tarfile
 from collections.abc import Callable
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from core.errors import HoistError
-from core.source.manifest import Manifest, manifest_of_tar
+from core.source.manifest import Manifest, manifest_of_tar, manifest_of_tar_bytes
 
 # Measured on 2,000 .py files (~47 MB): level 1 0.72 s / 13.4 MB, 3 1.14 s / 12.2 MB,
 # 6 1.83 s / 10.6 MB. Speed wins: the archive crosses a LAN once per server.
@@ -74,7 +74,7 @@ def write_tar(tar: bytes, dest: Path, files: int) -> Archive:
         writer.write(tar)
         return files
 
-    return _write_atomically(dest, write, lambda: manifest_of_tar(io.BytesIO(tar)))
+    return _write_atomically(dest, write, lambda: manifest_of_tar_bytes(tar))
 
 
 def compress(archive: Path, dest: Path) -> None:
@@ -103,6 +103,10 @@ def _build(workspace: Path, dest: Path) -> Archive:
 def manifest_of_archive(path: Path) -> Manifest:
     """The manifest of a tar on disk (plain or gzip'd)."""
     with open(path, "rb") as stream:
+        if stream.read(2) != b"\x1f\x8b":
+            with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return manifest_of_tar_bytes(data)
+        stream.seek(0)
         return manifest_of_tar(stream)
 
 
