@@ -78,6 +78,20 @@ class Recorder:
     async def skip_node(self, node: StageRun, reason: str = "") -> None:
         await self._move(node, NodeStatus.SKIPPED, finished_at=self.clock(), error=reason)
 
+    async def skip_nodes(self, nodes: list[StageRun], reason: str) -> None:
+        """Skip many nodes at once (one query), e.g. every node with nothing to run."""
+        if not nodes:
+            return
+        for node in nodes:
+            check_node_move(NodeStatus(node.status), NodeStatus.SKIPPED)
+        now = self.clock()
+        await StageRun.filter(id__in=[node.id for node in nodes]).update(
+            status=NodeStatus.SKIPPED, finished_at=now, error=reason
+        )
+        for node in nodes:
+            node.status, node.finished_at, node.error = NodeStatus.SKIPPED, now, reason
+            self._publish(node)
+
     async def reset_node(self, node: StageRun) -> None:
         await self._move(
             node,
@@ -103,13 +117,16 @@ class Recorder:
         for name, value in fields.items():
             setattr(node, name, value)
         await node.save(update_fields=["status", *fields])
+        self._publish(node)
+
+    def _publish(self, node: StageRun) -> None:
         self.bus.publish(
             NodeChanged(
                 node.task_id,
                 node.id,
                 node.stage,
                 node.server_name,
-                new,
+                NodeStatus(node.status),
                 node.exit_status,
                 node.error,
                 seconds_between(node.started_at, node.finished_at),

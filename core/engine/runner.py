@@ -120,6 +120,7 @@ class TaskRun:
         self.connections.warm(
             self.ctx.servers[name] for name in servers[: self.settings.max_parallel]
         )
+        await self._skip_idle()
         await self._stage_early(servers)
         if not await self._local_chain():
             return await self._finish(failed=True)
@@ -228,6 +229,18 @@ class TaskRun:
             canary = set(self.ctx.task.canary_servers)
             names = [n for n in names if n in canary]
         return names
+
+    async def _skip_idle(self) -> None:
+        """Skip, in one go, every pending node with nothing to run (an empty hook, no
+        health check): what each chain would skip when it reached them."""
+        local = LocalStages(self.ctx, self.settings, self.git, self.box)
+        idle = [n for n in self.ctx.chain(LOCAL) if n.status == NodeStatus.PENDING]
+        idle = [n for n in idle if local.work(n.stage) is None]
+        for name, server in self.ctx.servers.items():
+            stages = ServerStages(self.ctx, server, self.connections, self.settings, None)
+            chain = [n for n in self.ctx.chain(name) if n.status == NodeStatus.PENDING]
+            idle += [n for n in chain if stages.work(n.stage) is None]
+        await self.recorder.skip_nodes(idle, NOTHING_TO_RUN)
 
     async def _stage_early(self, servers: list[str]) -> None:
         """While the release is packaged, start staging the delta on the servers that run
