@@ -66,8 +66,8 @@ class ReleasePaths:
     @property
     def manifests(self) -> str:
         """Beside the releases, outside every release's tree: a folder per release with its
-        `manifest`, `paths` (its files, NUL-separated) and `stat` (their inodes, sizes and
-        times when the release was staged, to tell whether it was changed since)."""
+        `manifest`, its `digest` and `stat` (the fingerprint of its files: inodes, sizes and
+        times when it was staged, to tell whether it was changed since)."""
         return posixpath.join(self.codes_dir, ".hoist-manifests")
 
     def manifest_dir(self, version: str) -> str:

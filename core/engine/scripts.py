@@ -297,37 +297,17 @@ def switch_link(link: str, target: str, link_tmp: str | None = None) -> str:
     )
 
 
-def list_releases(paths: ReleasePaths, *, clear_uploads: bool = False) -> str:
-    """Print `live <target>` then one release folder name per line. With `clear_uploads`,
-    first remove what other tasks left half-staged (a cancel, a crash): only one task runs
-    per environment, and its own staged release was moved into place already."""
-    clear = []
-    if clear_uploads:
-        uploads = q(posixpath_dir(paths.staged))
-        clear = [
-            f"[ ! -d {uploads} ] || find {uploads} -mindepth 1 -maxdepth 1 "
-            f"! -name {q(paths.version + '.*')} -exec rm -rf {{}} +"
-        ]
+def list_releases(paths: ReleasePaths) -> str:
+    """Print `live <target>` then one release folder name per line."""
     return "\n".join(
         [
             "set -eu",
-            *clear,
             f'echo "live $(readlink {q(paths.link)} || true)"',
             f"[ -d {q(paths.codes_dir)} ] || exit 0",
             f"cd {q(paths.codes_dir)}",
             'for d in */; do [ -d "$d" ] && echo "${d%/}"; done',
         ]
     )
-
-
-def remove_releases(paths: ReleasePaths, names: Sequence[str]) -> str:
-    """Delete old release folders by name (names come from `list_releases`)."""
-    targets = " ".join(
-        q(path)
-        for name in names
-        for path in (f"{paths.codes_dir}/{name}", paths.manifest_dir(name))
-    )
-    return f"set -eu\nrm -rf -- {targets}" if names else "true"
 
 
 def hook(script: str, env: Mapping[str, str], cwd: str) -> str:

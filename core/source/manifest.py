@@ -99,10 +99,6 @@ class Manifest:
         """SHA-256 of `listing()`: what a server's staged tree must hash to."""
         return hashlib.sha256(self.listing()).hexdigest()
 
-    def file_paths(self) -> bytes:
-        """The regular files' paths, NUL-terminated, in path order (for `xargs -0`)."""
-        return b"".join(_raw(path) + b"\0" for path, _ in self.files())
-
     def lines(self) -> list[bytes]:
         """The lines of `dumps()` (with their newlines), in order: the header, then one JSON
         array per path, sorted bytewise as `LC_ALL=C sort` sorts them."""

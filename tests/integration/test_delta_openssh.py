@@ -116,6 +116,7 @@ async def test_a_delta_sends_only_what_changed_and_links_the_rest(fleet: OpenSSH
 
     assert second.status == TaskStatus.SUCCEEDED, await fleet.describe(second)
     assert_live(fleet, second)
+    assert list(leftover.parent.iterdir()) == []  # cleared when staging began; nothing left
     for name, upload in (await uploads(second)).items():
         # __init__.py changed, added.txt and docs/guide.txt/index.txt are new, bin/tool's
         # mode changed; the rename is a link, the symlink and directories travel as headers

@@ -62,7 +62,7 @@ def test_an_upload_with_the_right_checksum_lands(tmp_path: Path):
     assert result.returncode == 0 and target.read_text() == "release"
 
 
-def test_list_and_remove_releases(tmp_path: Path):
+def test_list_releases(tmp_path: Path):
     paths = ReleasePaths.of(str(tmp_path / "codes"), str(tmp_path / "prod"), "shop", "prod", "-")
     for name in ("shop-v1-20260101000000", "shop-v2-20260101000001"):
         (Path(paths.codes_dir) / name).mkdir(parents=True)
@@ -71,16 +71,23 @@ def test_list_and_remove_releases(tmp_path: Path):
         "shop-v1-20260101000000",
         "shop-v2-20260101000001",
     ]
-    bash(scripts.remove_releases(paths, ["shop-v1-20260101000000"]), tmp_path)
-    assert [p.name for p in Path(paths.codes_dir).iterdir()] == ["shop-v2-20260101000001"]
 
 
-def test_clearing_uploads_keeps_only_the_current_release(tmp_path: Path):
-    paths = ReleasePaths.of(str(tmp_path / "codes"), str(tmp_path / "prod"), "shop", "prod", "v2")
-    uploads = Path(paths.staged).parent
-    for name in ("v1.staged", "v1.meta", "v0.tar.gz", "v2.staged", "v2.meta"):
-        (uploads / name).mkdir(parents=True)
-    bash(scripts.list_releases(paths, clear_uploads=True), tmp_path)
-    assert sorted(p.name for p in uploads.iterdir()) == ["v2.meta", "v2.staged"]
-    bash(scripts.list_releases(paths), tmp_path)  # a plain listing changes nothing
-    assert sorted(p.name for p in uploads.iterdir()) == ["v2.meta", "v2.staged"]
+def test_the_switch_removes_old_releases_but_never_the_one_it_left(tmp_path: Path):
+    old = ["shop-v1-20260101000000", "shop-v2-20260101000001", "shop-v3-20260101000002"]
+    paths = ReleasePaths.of(
+        str(tmp_path / "codes"), str(tmp_path / "prod"), "shop", "prod", "shop-v4-20260101000003"
+    )
+    for name in [*old, paths.version]:
+        (Path(paths.codes_dir) / name).mkdir(parents=True)
+        Path(paths.manifest_dir(name)).mkdir(parents=True)
+    live = ReleasePaths.of(str(tmp_path / "codes"), str(tmp_path / "prod"), "shop", "prod", old[2])
+    assert bash(scripts.install_and_switch(live), tmp_path).returncode == 0
+
+    result = bash(scripts.install_and_switch(paths, remove=[old[0], old[2]]), tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{scripts.PREVIOUS}{live.release_dir}")
+    left = sorted(p.name for p in Path(paths.codes_dir).iterdir() if not p.name.startswith("."))
+    assert left == [old[1], old[2], paths.version]  # old[2] was live until now: kept
+    assert sorted(p.name for p in Path(paths.manifests).iterdir()) == left
