@@ -120,7 +120,7 @@ class TaskRun:
         self.connections.warm(
             self.ctx.servers[name] for name in servers[: self.settings.max_parallel]
         )
-        await self._skip_idle()
+        await self._skip_idle(servers)
         await self._stage_early(servers)
         if not await self._local_chain():
             return await self._finish(failed=True)
@@ -230,13 +230,15 @@ class TaskRun:
             names = [n for n in names if n in canary]
         return names
 
-    async def _skip_idle(self) -> None:
+    async def _skip_idle(self, servers: list[str]) -> None:
         """Skip, in one go, every pending node with nothing to run (an empty hook, no
-        health check): what each chain would skip when it reached them."""
+        health check) of the local chain and of `servers` (those this run may start): what
+        each chain would skip when it reached them."""
         local = LocalStages(self.ctx, self.settings, self.git, self.box)
         idle = [n for n in self.ctx.chain(LOCAL) if n.status == NodeStatus.PENDING]
         idle = [n for n in idle if local.work(n.stage) is None]
-        for name, server in self.ctx.servers.items():
+        for name in servers:
+            server = self.ctx.servers[name]
             stages = ServerStages(self.ctx, server, self.connections, self.settings, None)
             chain = [n for n in self.ctx.chain(name) if n.status == NodeStatus.PENDING]
             idle += [n for n in chain if stages.work(n.stage) is None]

@@ -20,6 +20,7 @@ import mmap
 import os
 import tarfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -74,7 +75,12 @@ def write_tar(tar: bytes, dest: Path, files: int) -> Archive:
         writer.write(tar)
         return files
 
-    return _write_atomically(dest, write, lambda: manifest_of_tar_bytes(tar))
+    # Writing and hashing the archive release the GIL: they run beside the manifest's parsing.
+    with ThreadPoolExecutor(max_workers=1) as aside:
+        written = aside.submit(_write_file, dest, write)
+        manifest = manifest_of_tar_bytes(tar)
+        writer, _ = written.result()
+    return Archive(dest, writer.hash.hexdigest(), writer.size, files, manifest)
 
 
 def compress(archive: Path, dest: Path) -> None:

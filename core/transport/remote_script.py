@@ -1,7 +1,7 @@
 """What is sent to the server: the fixed wrapper command, the script payload, the kill command.
 
-The command line the login shell sees never varies: it starts `bash` in a session of its own,
-which prints its process group and then reads the script from standard input up to a NUL byte.
+The command line the login shell sees never varies: it starts `bash` in a process group of its
+own, which prints it and then reads the script from standard input up to a NUL byte.
 Everything that varies (the script, its environment) travels as that payload.
 """
 
@@ -19,7 +19,14 @@ _WRAPPER = (
     'exec 2>&1; printf "__hoist_pgid__ %s\\n" "$$"; '
     'IFS= read -r -d "" __hoist_script || exit 97; eval "$__hoist_script"'
 )
-WRAPPER_COMMAND = f"exec setsid -w bash --norc --noprofile -c {shlex.quote(_WRAPPER)}"
+_LEADER = (
+    'g=; { read -r _ _ _ _ g _ < "/proc/$$/stat"; } 2>/dev/null; '
+    '[ "$g" = "$$" ] || exec setsid -w bash --norc --noprofile -c "$BASH_EXECUTION_STRING"; '
+)
+"""The script runs in a process group of its own, which a timeout kills whole. OpenSSH starts
+every session in a new one already; elsewhere (or without /proc) bash starts again under
+`setsid`, which then forks."""
+WRAPPER_COMMAND = f"exec bash --norc --noprofile -c {shlex.quote(_LEADER + _WRAPPER)}"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
