@@ -1,10 +1,13 @@
-"""Delta stagings started on the first servers while the release is still being packaged.
+"""Staging sessions a run holds open across stages: started early, and parked once staged.
 
 The first part of staging a delta (check the live release, copy it as hard links) needs
 nothing of the new release, so a task starts it on the servers that will run first as soon
 as it starts. Each waits on its server for the rest of its script, which the upload stage
 sends with the delta. One not taken by an upload stage is told to stop (it sees the end of
 its input) before anything else is staged on that server, and at the latest when the run ends.
+
+A staged delta's session then waits for the deploy stage's script (the switch), which saves
+every server a session; it is parked here until then, and closed when the run ends.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class EarlyStagings:
 
     def __init__(self) -> None:
         self._started: dict[str, Early] = {}
+        self._parked: dict[str, PendingScript] = {}
 
     def start(
         self, server: str, base: str, open_script: Callable[[], Awaitable[PendingScript]]
@@ -51,10 +55,22 @@ class EarlyStagings:
         """The staging started on `server`, now the caller's to go on with or `abandon`."""
         return self._started.pop(server, None)
 
+    def park(self, server: str, script: PendingScript) -> None:
+        """Hold a staged delta's session on `server` for the deploy stage."""
+        self._parked[server] = script
+
+    def unpark(self, server: str) -> PendingScript | None:
+        return self._parked.pop(server, None)
+
     async def abandon_all(self) -> None:
-        """Stop every staging not taken (the run ends)."""
+        """Stop every staging not taken and close every parked session (the run ends; what
+        they staged stays for a retry)."""
         started, self._started = self._started, {}
-        await asyncio.gather(*(abandon(early) for early in started.values()))
+        parked, self._parked = self._parked, {}
+        await asyncio.gather(
+            *(abandon(early) for early in started.values()),
+            *(script.close() for script in parked.values()),
+        )
 
 
 async def abandon(early: Early) -> None:

@@ -69,6 +69,9 @@ RELEASE, LIVE = "__hoist_release__ ", "__hoist_live__ "
 """Staging ends by printing each release folder of the environment behind `RELEASE`
 and the one the link points at behind `LIVE`: what the deploy stage may then remove."""
 
+STAGED = "__hoist_staged__"
+"""A staged delta prints this, then waits for the script that installs it."""
+
 _REMOVE_CHUNK = 500
 """Paths per `rm` command line, well under any server's ARG_MAX."""
 
@@ -169,9 +172,10 @@ def prepare_delta(paths: ReleasePaths, base: DeltaBase) -> str:
 
 
 def finish_delta(
-    paths: ReleasePaths, staging: Staging, base: DeltaBase, remove: Sequence[str]
+    paths: ReleasePaths, staging: Staging, base: DeltaBase, remove: Sequence[str], size: int
 ) -> str:
-    """Stage a delta, second part: its standard input is one tar (gzip'd with `gzip`) of
+    """Stage a delta, second part: its standard input is `size` bytes of one tar (gzip'd
+    with `gzip`) of
     `<version>.meta/`, the work files under `<version>.work/` (the manifest lines to drop,
     `manifest.del`, and to add, `manifest.add`; `sums`, the sent files' BLAKE2b as
     `b2sum -c` reads it; `moved`, NUL-separated pairs of renamed files) and the entries that
@@ -181,7 +185,9 @@ def finish_delta(
     (GNU tar unlinks a file or symlink in the way before it creates a member, so no file of
     the base is ever opened for writing), renamed files are linked from their old path. The
     sent files must match `sums`, and the new manifest is the base's with its lines patched,
-    which must hash to `manifest_sha256`. Then as `_finish`.
+    which must hash to `manifest_sha256`. Then as `_finish`; and once staged, it prints
+    `STAGED` and runs the next script it is sent (`install_and_switch`, in the same session)
+    or, at the end of its input, exits.
     """
     staged, meta, work = _names(paths)
     base_dir = q(f"{paths.codes_dir}/{base.version}")
@@ -192,7 +198,7 @@ def finish_delta(
     for at in range(0, len(targets), _REMOVE_CHUNK):
         lines.append("rm -rf -- " + " ".join(targets[at : at + _REMOVE_CHUNK]))
     lines += [
-        f"tar -x{'z' if staging.gzip else ''}pf - --no-same-owner",
+        f"head -c {size} | tar -x{'z' if staging.gzip else ''}pf - --no-same-owner",
         f"[ ! -s {work}/moved ] || while IFS= read -r -d '' src && IFS= read -r -d '' dst; "
         f'do ln -- {base_dir}/"$src" {staged}/"$dst" || {{ {gone}; exit {CANNOT_LINK}; }}; '
         f"done < {work}/moved",
@@ -204,7 +210,17 @@ def finish_delta(
         f'[ "$(sha256sum < {meta}/manifest)" = {q(staging.manifest_sha256 + "  -")} ] '
         "|| mismatch 'the manifest patched from the live one is not the new one'",
     ]
-    return "\n".join([*lines, *_finish(paths, staging), f"rm -rf -- {work}", *_listing(paths)])
+    return "\n".join(
+        [
+            *lines,
+            *_finish(paths, staging),
+            f"rm -rf -- {work}",
+            *_listing(paths),
+            f"echo {STAGED}",
+            "IFS= read -r -d '' __hoist_next || exit 0",
+            'eval "$__hoist_next"',
+        ]
+    )
 
 
 def stage_whole(paths: ReleasePaths, staging: Staging) -> str:
@@ -243,7 +259,9 @@ def _listing(paths: ReleasePaths) -> list[str]:
     """Print the environment's release folders (`RELEASE`) and the live one (`LIVE`)."""
     return [
         f'for d in {q(paths.codes_dir)}/*/; do d="${{d%/}}"; echo "{RELEASE}${{d##*/}}"; done',
-        f'if cd -P -- {q(paths.link)} 2>/dev/null; then echo "{LIVE}${{PWD##*/}}"; fi',
+        f"if cd -P -- {q(paths.link)} 2>/dev/null; then",
+        f'  echo "{LIVE}${{PWD##*/}}"; cd - >/dev/null  # never wait inside a release',
+        "fi",
     ]
 
 

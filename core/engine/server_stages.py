@@ -21,7 +21,7 @@ from core.health.spec import HealthCheck
 from core.source.manifest import Manifest
 from core.status import Stage, TaskKind
 from core.store.models import Server
-from core.transport.ssh import ChannelError, RunResult
+from core.transport.ssh import ChannelError, PendingScript, RunResult
 
 
 class ServerStages:
@@ -144,17 +144,32 @@ class ServerStages:
         the early one was used."""
         check = scripts.DeltaBase(base, delta.base_sha256)
         staging = scripts.Staging(manifest.digest, manifest.listing_sha256, gzip=delta.gzip)
-        rest = scripts.finish_delta(self.paths, staging, check, delta.remove)
+        size = len(delta.tree) if isinstance(delta.tree, bytes) else delta.tree.stat().st_size
+        rest = scripts.finish_delta(self.paths, staging, check, delta.remove, size)
         line = self._listen(output)
         if early is not None:
             try:
                 pending = await early.script
-                return (*await pending.go_on(rest, stream(delta), on_line=line), True)
+                return (*await self._finish_delta(pending, rest, delta, line), True)
             except (ChannelError, HoistError) as error:
                 output.line(f"the staging started early was lost ({error}): starting again")
         first = scripts.prepare_delta(self.paths, check)
         pending = await self.connections.call(self.server, lambda conn: conn.open_script(first))
-        return (*await pending.go_on(rest, stream(delta), on_line=line), False)
+        return (*await self._finish_delta(pending, rest, delta, line), False)
+
+    async def _finish_delta(
+        self, pending: PendingScript, rest: str, delta: Payload, line: Callable[[str], None]
+    ) -> tuple[RunResult, int]:
+        """Send the rest of the staging and the delta; once staged, the session is parked
+        for the deploy stage (where a run can hold it)."""
+        if self.early is None:
+            return await pending.go_on(rest, stream(delta), on_line=line)
+        result, sent = await pending.go_on(
+            rest, stream(delta), on_line=line, pause_at=scripts.STAGED
+        )
+        if result.ok:
+            self.early.park(self.server.name, pending)
+        return result, sent
 
     def _listen(self, output: NodeOutput) -> Callable[[str], None]:
         """Passes a staging's output on to `output`, but keeps the release folders it
@@ -190,7 +205,7 @@ class ServerStages:
     async def deploy(self, output: NodeOutput) -> StepResult:
         """Move the staged release into place and switch to it; with nothing staged (a
         rollback, or a rollout step undone and retried) switch to the release already there."""
-        result = await self.run(scripts.install_and_switch(self.paths, self._old_releases()))
+        result = await self._install(output)
         if result.exit_status == scripts.GONE and self.ctx.task.kind == TaskKind.DEPLOY:
             output.line("the staged release is gone from the server (cleaned up?): staging again")
             staged = await self.upload(output)
@@ -207,6 +222,24 @@ class ServerStages:
         if result.exit_status == 0:
             output.line(f"{self.paths.link} → {self.paths.release_dir}")
         return StepResult(result.exit_status, {"previous_release": previous})
+
+    async def _install(self, output: NodeOutput) -> RunResult:
+        """Run the switch in the session that staged the release, if it is parked; else (or
+        if that session was lost meanwhile) in a new one."""
+        script = scripts.install_and_switch(self.paths, self._old_releases())
+        parked = self.early.unpark(self.server.name) if self.early is not None else None
+        if parked is not None and not parked.waiting:
+            output.line("the session that staged the release is gone: switching in a new one")
+            await parked.close()
+        elif parked is not None:
+            try:
+                result, _ = await parked.go_on(script)
+                if result.exit_status >= 0:
+                    return result
+                output.line("the session that staged the release was killed: switching again")
+            except ChannelError as error:
+                output.line(f"the session that staged the release was lost ({error})")
+        return await self.run(script)
 
     async def hook(self, script: str, cwd: str, output: NodeOutput) -> StepResult:
         facts = self.ctx.facts(self.server.name)

@@ -31,6 +31,9 @@ class RemoteJob:
         self.pgid: int | None = None
         self.on_line = on_line
         """Called with each line of output as it comes (replaceable while the job runs)."""
+        self.pause_at: bytes | None = None
+        """A line the script prints when it has done a part and waits for the next."""
+        self.paused = asyncio.Event()
         self._started = asyncio.Event()
 
     async def read(self) -> None:
@@ -49,6 +52,9 @@ class RemoteJob:
         if self.pgid is None and line.startswith(PGID_MARK):
             self.pgid = int(line[len(PGID_MARK) :].strip())
             self._started.set()
+            return
+        if self.pause_at is not None and line.rstrip(b"\r\n") == self.pause_at:
+            self.paused.set()
             return
         self.capture.add(line)
         if self.on_line is not None:
@@ -112,6 +118,7 @@ async def file_chunks(path: Path) -> AsyncIterator[bytes]:
 
 
 async def call_back(callback: Callable[[Any], Awaitable[None] | None], value: object) -> None:
+    """Call a callback that may be a coroutine function."""
     result = callback(value)
     if inspect.isawaitable(result):
         await result

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import asyncssh
 
-from core.transport.capture import OUTPUT_HEAD, OUTPUT_TAIL
+from core.transport.capture import OUTPUT_HEAD, OUTPUT_TAIL, BoundedCapture
 from core.transport.dial import dial, reason
 from core.transport.errors import (
     AuthError,
@@ -366,6 +366,11 @@ class PendingScript:
         self._job = job
         self._reader = reader
 
+    @property
+    def waiting(self) -> bool:
+        """The script still runs (it may be reading what comes next)."""
+        return not self._reader.done() and not self.connection.closed
+
     async def go_on(
         self,
         script: str,
@@ -374,16 +379,44 @@ class PendingScript:
         timeout: float | None = None,
         on_line: LineCallback | None = None,
         on_progress: ProgressCallback | None = None,
+        pause_at: str | None = None,
     ) -> tuple[RunResult, int]:
         """Send the rest of the script (then `source` as its input) and wait for the end.
-        If the first part exited meanwhile, its result is returned as it is."""
-        self._job.on_line = on_line
+        If the first part exited meanwhile, its result is returned as it is.
+
+        With `pause_at`, the script's input stays open and this returns (exit status 0, the
+        output so far) as soon as the script prints that line: it has done this part and
+        waits for the next, which another `go_on` sends. Otherwise, the script's own end."""
+        job = self._job
+        job.on_line = on_line
         if on_line is not None:  # what the first part printed, kept until now
-            for line in self._job.capture.text().splitlines():
+            for line in job.capture.text().splitlines():
                 await call_back(on_line, line)
-        return await self.connection._complete(
-            self._job, self._reader, payload(script, None), source, timeout, on_progress
-        )
+        script_bytes = payload(script, None)
+        if pause_at is None:
+            return await self.connection._complete(
+                job, self._reader, script_bytes, source, timeout, on_progress
+            )
+        job.pause_at, job.paused = pause_at.encode(), asyncio.Event()
+        try:
+            async with asyncio.timeout(timeout):
+                sent = await job.feed(script_bytes, source, on_progress, end=False)
+                paused = asyncio.ensure_future(job.paused.wait())
+                await asyncio.wait([paused, self._reader], return_when=asyncio.FIRST_COMPLETED)
+                paused.cancel()
+        except BaseException as exc:
+            await self.connection._abort(job)
+            await self.connection._stop(job, self._reader)
+            error = self.connection._failure(exc, timeout)
+            if error is None:
+                raise
+            raise error from None
+        if not job.paused.is_set():  # it ended instead
+            ended, _ = await self.connection._complete(job, self._reader, b"", None, timeout, None)
+            return ended, sent
+        done = RunResult(0, job.capture.text())
+        job.capture = BoundedCapture(OUTPUT_HEAD, OUTPUT_TAIL)  # the next part's own output
+        return done, sent
 
     async def close(self, timeout: float = 60.0) -> int | None:
         """Send no more: the script sees the end of its input and exits. Waits for that

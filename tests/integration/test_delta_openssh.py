@@ -325,3 +325,60 @@ async def test_i_stagings_started_early_stop_when_packaging_fails(fleet: OpenSSH
     third = await fleet.deploy()  # what the stopped stagings left is cleared
     assert third.status == TaskStatus.SUCCEEDED, await fleet.describe(third)
     assert {n.transfer for n in (await uploads(third)).values()} == {"delta"}
+
+
+async def test_j_a_switch_whose_staging_session_died_runs_in_a_new_one(
+    fleet: OpenSSHFleet,
+) -> None:
+    first = await fleet.deploy()
+    assert first.status == TaskStatus.SUCCEEDED, await fleet.describe(first)
+    gate = DATA / "gate"
+    for name in SERVERS:
+        os.mkfifo(fleet.on_disk(name, gate))  # the pre-deploy hooks wait until we let go
+    second_commit(fleet)
+    hooks = {HookStage.PRE_DEPLOY: HookChoice(script=f"cat {gate} > /dev/null")}
+    task = await fleet.engine.deploy(fleet.request(None, hooks=hooks), ALICE)
+    running = asyncio.create_task(fleet.engine.run(task.id))
+
+    writers = []
+    try:
+        for name in SERVERS:  # each open returns once that server's hook runs: it is staged
+            writers.append(await asyncio.to_thread(os.open, fleet.on_disk(name, gate), os.O_WRONLY))
+        [staging] = [p for p in _below(sessions_of(fleet.sshds["web1"])) if _in_uploads(p)]
+        kill_tree(staging)  # the session waiting to switch, as the OOM killer would
+    finally:
+        for writer in writers:
+            os.close(writer)
+    await running
+    await task.refresh_from_db()
+
+    assert task.status == TaskStatus.SUCCEEDED, await fleet.describe(task)
+    assert_live(fleet, task)
+    nodes = await fleet.nodes(task)
+    assert "the session that staged the release" in nodes[("web1", "deploy")].output
+    assert "the session that staged" not in nodes[("web2", "deploy")].output
+
+
+def _below(roots: list[int]) -> list[int]:
+    """Every process under `roots` (their descendants)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(entry.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.parent.name))
+    found, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _in_uploads(pid: int) -> bool:
+    try:
+        return os.readlink(f"/proc/{pid}/cwd").endswith(".hoist-upload")
+    except OSError:
+        return False

@@ -87,7 +87,7 @@ class Server:
             return self.run(scripts.stage_whole(paths, staging), payload.meta + tree)
         check = scripts.DeltaBase(base, self.manifest_sha(base))
         first = scripts.prepare_delta(paths, check)
-        rest = scripts.finish_delta(paths, staging, check, payload.remove)
+        rest = scripts.finish_delta(paths, staging, check, payload.remove, len(tree))
         return self.run(first, rest.encode("utf-8", "surrogateescape") + b"\0" + tree)
 
     def manifest_sha(self, version: str) -> str:
