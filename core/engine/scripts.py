@@ -133,7 +133,7 @@ def prepare_delta(paths: ReleasePaths, base: DeltaBase) -> str:
     then. Entries the application added since (`__pycache__`, logs) are allowed and left out
     of the copy. The copy is `cp -al`: directories are new, files are hard links.
     """
-    staged, _, work = _names(paths)
+    staged, _, _ = _names(paths)
     link = q(paths.link)
     base_dir = q(f"{paths.codes_dir}/{base.version}")
     kept = q(paths.manifest_dir(base.version))
@@ -175,11 +175,10 @@ def finish_delta(
     paths: ReleasePaths, staging: Staging, base: DeltaBase, remove: Sequence[str], size: int
 ) -> str:
     """Stage a delta, second part: its standard input is `size` bytes of one tar (gzip'd
-    with `gzip`) of
-    `<version>.meta/`, the work files under `<version>.work/` (the manifest lines to drop,
-    `manifest.del`, and to add, `manifest.add`; `sums`, the sent files' BLAKE2b as
-    `b2sum -c` reads it; `moved`, NUL-separated pairs of renamed files) and the entries that
-    travel, under `<version>.staged/`.
+    with `gzip`) of `<version>.meta/`, the work files under `<version>.work/` (the manifest
+    lines to drop, `manifest.del`, and to add, `manifest.add`; `sums`, the sent files'
+    BLAKE2b as `b2sum -c` reads it; `moved`, NUL-separated pairs of renamed files) and the
+    entries that travel, under `<version>.staged/`.
 
     The paths in `remove` are unlinked from the copy first, the tar is unpacked over it
     (GNU tar unlinks a file or symlink in the way before it creates a member, so no file of
