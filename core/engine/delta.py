@@ -56,12 +56,6 @@ class Payload:
     remove: tuple[str, ...] = ()
     base_sha256: str = ""
 
-    @property
-    def size(self) -> int:
-        """Bytes sent."""
-        tree = self.tree.stat().st_size if isinstance(self.tree, Path) else len(self.tree)
-        return len(self.meta) + tree
-
 
 def plan_delta(base: Manifest, new: Manifest) -> DeltaPlan:
     """Keep what the base has as is, link renamed files, send the rest."""
@@ -138,7 +132,7 @@ def build_delta(
         if sums.count(b"\n") != files:
             raise HoistError("the archive does not hold every file of its manifest")
         old, new = set(base.lines()), set(manifest.lines())
-        work = {
+        work = {  # the manifest's two always travel (empty, when nothing goes or comes)
             "manifest.del": b"".join(sorted(old - new)),
             "manifest.add": b"".join(sorted(new - old)),
             "sums": bytes(sums),
@@ -146,7 +140,7 @@ def build_delta(
         }
         _add(
             tar,
-            {f"{version}.work/{name}": data for name, data in work.items() if data},
+            {f"{version}.work/{name}": data for name, data in work.items() if data or "." in name},
             [f"{version}.meta", f"{version}.work"],
         )
         end = tar.offset + 2 * tarfile.BLOCKSIZE

@@ -130,8 +130,11 @@ def prepare_delta(paths: ReleasePaths, base: DeltaBase) -> str:
 
     The live release must be `base`, with the manifest Hoist wrote (its `digest`), and its
     files unchanged since it was staged: its fingerprint must still hold every entry recorded
-    then. Entries the application added since (`__pycache__`, logs) are allowed and left out
-    of the copy. The copy is `cp -al`: directories are new, files are hard links.
+    then. Entries the application added since (`__pycache__`, logs) are allowed and removed
+    from the copy. The copy is `cp -al`: directories are new, files are hard links. With such
+    entries, a link `cp` could not make (a file of another user, where the kernel protects
+    hard links) is not an error: if it was one of the release's own, the check of the staged
+    tree fails and the server gets the whole release.
     """
     staged, _, _ = _names(paths)
     link = q(paths.link)
@@ -162,8 +165,9 @@ def prepare_delta(paths: ReleasePaths, base: DeltaBase) -> str:
             f'    r="${{r:1}}"; extras+=({staged}/"${{r#* * * * }}")',
             "  done",
             "fi",
-            f"cp -al -- {base_dir} {staged} || {{ rm -rf {staged}; "
-            f"echo 'the filesystem refused a hard link'; exit {CANNOT_LINK}; }}",
+            f'cp -al -- {base_dir} {staged} 2>/dev/null || [ "${{#extras[@]}}" -gt 0 ] '
+            f"|| {{ rm -rf {staged}; echo 'the filesystem refused a hard link'; "
+            f"exit {CANNOT_LINK}; }}",
             '[ "${#extras[@]}" -eq 0 ] || rm -rf -- "${extras[@]}"',
             f"IFS= read -r -d '' __hoist_rest || exit {ABANDONED}",
             'eval "$__hoist_rest"',

@@ -225,7 +225,7 @@ class ServerStages:
 
     async def _install(self, output: NodeOutput) -> RunResult:
         """Run the switch in the session that staged the release, if it is parked; else (or
-        if that session was lost meanwhile) in a new one."""
+        if that session ended or was lost before the switch began) in a new one."""
         script = scripts.install_and_switch(self.paths, self._old_releases())
         parked = self.early.unpark(self.server.name) if self.early is not None else None
         if parked is not None and not parked.waiting:
@@ -234,11 +234,14 @@ class ServerStages:
         elif parked is not None:
             try:
                 result, _ = await parked.go_on(script)
-                if result.exit_status >= 0:
-                    return result
-                output.line("the session that staged the release was killed: switching again")
             except ChannelError as error:
+                if scripts.PREVIOUS in parked.output:
+                    raise  # the switch had begun: run again only by a person's retry
                 output.line(f"the session that staged the release was lost ({error})")
+            else:
+                if result.exit_status >= 0 or scripts.PREVIOUS in result.output:
+                    return result
+                output.line("the session that staged the release ended before the switch")
         return await self.run(script)
 
     async def hook(self, script: str, cwd: str, output: NodeOutput) -> StepResult:

@@ -21,11 +21,13 @@ _WRAPPER = (
 )
 _LEADER = (
     'g=; { read -r _ _ _ _ g _ < "/proc/$$/stat"; } 2>/dev/null; '
-    '[ "$g" = "$$" ] || exec setsid -w bash --norc --noprofile -c "$BASH_EXECUTION_STRING"; '
+    'if [ "$g" != "$$" ] && [ -z "${__hoist_setsid:-}" ]; then '
+    "export __hoist_setsid=1; "
+    'exec setsid -w bash --norc --noprofile -c "$BASH_EXECUTION_STRING"; fi; '
 )
 """The script runs in a process group of its own, which a timeout kills whole. OpenSSH starts
-every session in a new one already; elsewhere (or without /proc) bash starts again under
-`setsid`, which then forks."""
+every session in a new one already; elsewhere (or without /proc) bash starts again, once,
+under `setsid`, which then forks."""
 WRAPPER_COMMAND = f"exec bash --norc --noprofile -c {shlex.quote(_LEADER + _WRAPPER)}"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -367,6 +367,11 @@ class PendingScript:
         self._reader = reader
 
     @property
+    def output(self) -> str:
+        """What the script printed since its last pause (or start), as far as it came."""
+        return self._job.capture.text()
+
+    @property
     def waiting(self) -> bool:
         """The script still runs (it may be reading what comes next)."""
         return not self._reader.done() and not self.connection.closed

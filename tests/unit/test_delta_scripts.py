@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -70,13 +72,26 @@ class Server:
             str(self.root / "codes"), str(self.root / "prod"), "shop", "prod", version
         )
 
-    def run(self, script: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    def run(
+        self, script: str, stdin: bytes = b"", uid: int | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run `script` with this machine's bash (as user `uid`, when given)."""
+        user = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if uid else []
         return subprocess.run(
-            ["bash", "-c", script], input=stdin, capture_output=True, cwd=self.root, check=False
+            [*user, "bash", "-c", script],
+            input=stdin,
+            capture_output=True,
+            cwd=self.root,
+            check=False,
         )
 
     def stage(
-        self, version: str, archive: Archive, payload: Payload, base: str | None = None
+        self,
+        version: str,
+        archive: Archive,
+        payload: Payload,
+        base: str | None = None,
+        uid: int | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         tree = payload.tree.read_bytes() if isinstance(payload.tree, Path) else payload.tree
         manifest, paths = archive.manifest, self.paths(version)
@@ -88,7 +103,7 @@ class Server:
         check = scripts.DeltaBase(base, self.manifest_sha(base))
         first = scripts.prepare_delta(paths, check)
         rest = scripts.finish_delta(paths, staging, check, payload.remove, len(tree))
-        return self.run(first, rest.encode("utf-8", "surrogateescape") + b"\0" + tree)
+        return self.run(first, rest.encode("utf-8", "surrogateescape") + b"\0" + tree, uid)
 
     def manifest_sha(self, version: str) -> str:
         manifest = Path(self.paths(version).manifest_dir(version)) / "manifest"
@@ -264,3 +279,69 @@ async def test_files_the_live_release_gained_are_not_carried_over(tmp_path: Path
     assert server.install("v2").returncode == 0
     assert tree_on_disk(server.live()) == tree_on_disk(tmp_path / "src" / "v2")
     assert (cache / "util.cpython-311.pyc").read_bytes() == b"compiled"  # v1 keeps its own
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {**V1, "migrations/0002.sql": b"alter table\n"},  # only added: no manifest line goes
+        {k: v for k, v in V1.items() if k != "gone.txt"},  # only deleted: no line comes
+        V1,  # the same tree again: nothing travels
+    ],
+    ids=["added", "deleted", "unchanged"],
+)
+async def test_a_delta_that_only_adds_or_only_deletes_is_still_a_delta(
+    tmp_path: Path, change: Tree
+) -> None:
+    server = Server(tmp_path / "server")
+    a1 = await archive_of(tmp_path, "v1", V1)
+    a2 = await archive_of(tmp_path, "v2", change)
+    server.release_whole("v1", a1)
+
+    staged = server.stage("v2", a2, delta(a1, a2, "v2"), base="v1")
+
+    assert staged.returncode == 0, staged.stdout
+    assert server.install("v2").returncode == 0
+    assert tree_on_disk(server.live()) == tree_on_disk(tmp_path / "src" / "v2")
+
+
+NOBODY = 65534
+
+
+def _protected_hardlinks() -> bool:
+    try:
+        return Path("/proc/sys/fs/protected_hardlinks").read_text().strip() == "1"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not _protected_hardlinks() or not shutil.which("setpriv"),
+    reason="needs root (to play two users) and fs.protected_hardlinks=1",
+)
+async def test_a_file_of_another_user_the_app_added_does_not_stop_the_delta(
+    tmp_path: Path,
+) -> None:
+    a1 = await archive_of(tmp_path, "v1", V1)
+    a2 = await archive_of(tmp_path, "v2", V2)
+    root = Path(tempfile.mkdtemp(prefix="hoist-users-"))  # outside pytest's root-only folder
+    try:
+        root.chmod(0o755)
+        server = Server(root / "server")
+        server.release_whole("v1", a1)
+        for path in [root, *root.rglob("*")]:  # the deploy user's, as if it had staged it
+            os.lchown(path, NOBODY, NOBODY)
+        cache = server.live() / "lib/__pycache__"
+        cache.mkdir()
+        (cache / "util.cpython-311.pyc").write_bytes(b"written by the app, as root")
+        (cache / "util.cpython-311.pyc").chmod(0o600)  # nobody may not hard-link it
+
+        staged = server.stage("v2", a2, delta(a1, a2, "v2"), base="v1", uid=NOBODY)
+
+        assert staged.returncode == 0, staged.stdout + staged.stderr
+        assert (
+            server.run(scripts.install_and_switch(server.paths("v2")), uid=NOBODY).returncode == 0
+        )
+        assert tree_on_disk(server.live()) == tree_on_disk(tmp_path / "src" / "v2")
+    finally:
+        shutil.rmtree(root)

@@ -1,12 +1,13 @@
 """Remote scripts are built from data with quoting; run them with a local bash to prove it."""
 
 import hashlib
+import shlex
 import subprocess
 from pathlib import Path
 
 from core.engine import scripts
 from core.engine.plan import ReleasePaths
-from core.transport.remote_script import upload_script
+from core.transport.remote_script import WRAPPER_COMMAND, payload, upload_script
 
 
 def bash(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -91,3 +92,26 @@ def test_the_switch_removes_old_releases_but_never_the_one_it_left(tmp_path: Pat
     left = sorted(p.name for p in Path(paths.codes_dir).iterdir() if not p.name.startswith("."))
     assert left == [old[1], old[2], paths.version]  # old[2] was live until now: kept
     assert sorted(p.name for p in Path(paths.manifests).iterdir()) == left
+
+
+def wrapped(command: str, script: str) -> subprocess.CompletedProcess[bytes]:
+    """`script` through the session wrapper, started as a login shell would (its own
+    process group, or not, as `command` arranges)."""
+    return subprocess.run(
+        ["bash", "-c", command], input=payload(script, None), capture_output=True, timeout=30
+    )
+
+
+def test_the_wrapper_reports_its_process_group_and_runs_the_script():
+    result = wrapped(f"exec setsid -w bash -c {shlex.quote(WRAPPER_COMMAND)}", "echo ran")
+    first, second = result.stdout.decode().splitlines()
+    assert result.returncode == 0 and second == "ran"
+    assert first.startswith("__hoist_pgid__ ")  # the group a timeout kills
+
+
+def test_the_wrapper_without_proc_goes_through_setsid_once():
+    blind = WRAPPER_COMMAND.replace("/proc/$$/stat", "/nonexistent/$$/stat")
+    assert blind != WRAPPER_COMMAND
+    result = wrapped(blind, "echo ran; echo $__hoist_setsid")  # no loop: it ends
+    assert result.returncode == 0
+    assert result.stdout.decode().splitlines()[1:] == ["ran", "1"]
