@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from core.transport.ssh import PendingScript
 
@@ -38,12 +39,10 @@ class EarlyStagings:
         self._parked: dict[str, PendingScript] = {}
 
     def start(
-        self, server: str, base: str, open_script: Callable[[], Awaitable[PendingScript]]
+        self, server: str, base: str, open_script: Callable[[], Coroutine[Any, Any, PendingScript]]
     ) -> None:
-        async def opened() -> PendingScript:
-            return await open_script()
-
-        self._started[server] = Early(base, asyncio.create_task(opened()))
+        """Start `open_script` (the first part of staging on top of `base`) on `server`."""
+        self._started[server] = Early(base, asyncio.create_task(open_script()))
 
     async def opened(self, server: str) -> None:
         """Wait until the staging started on `server` runs there (or could not start)."""

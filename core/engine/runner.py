@@ -250,11 +250,10 @@ class TaskRun:
         task = self.ctx.task
         if task.kind != TaskKind.DEPLOY or not self.ctx.pending(LOCAL):
             return  # a retry after the package: the uploads can start at once
-        self.payloads = Payloads(self.settings, task)
-        self.bases = await live_releases(task.environment_id, self.ctx.server_names(), task.id)
+        payloads = await self._deploy_payloads()
         for name in self._first(servers):
             base = self.bases.get(name)
-            manifest = await self.payloads.base_manifest(base) if base else None
+            manifest = await payloads.base_manifest(base) if base else None
             if base is None or base == task.version or manifest is None:
                 continue
             check = scripts.DeltaBase(base, manifest.digest)
@@ -284,11 +283,17 @@ class TaskRun:
                 self.settings, await release_task(task.environment_id, task.version)
             )
             return
+        payloads = await self._deploy_payloads()
+        payloads.prepare(set(self.bases.values()) - {task.version})
+
+    async def _deploy_payloads(self) -> Payloads:
+        """A deploy's payloads, and the release each server was last switched to (once)."""
         if self.payloads is None:
+            task = self.ctx.task
             self.payloads = Payloads(self.settings, task)
             names = self.ctx.server_names()
             self.bases = await live_releases(task.environment_id, names, task.id)
-        self.payloads.prepare(set(self.bases.values()) - {task.version})
+        return self.payloads
 
     async def _local_chain(self) -> bool:
         return await self._chain(LOCAL, LocalStages(self.ctx, self.settings, self.git, self.box))
